@@ -1,0 +1,1 @@
+"""The entraide node: keystore, configuration, storage and transports around the protocol."""

@@ -1,0 +1,1 @@
+"""entraide's protocol core: pure code, no I/O, no clock, no threads."""

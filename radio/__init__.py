@@ -1,0 +1,1 @@
+"""The Meshtastic radio adapter (the only code that imports meshtastic)."""
