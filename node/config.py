@@ -28,11 +28,11 @@ import tomli_w
 
 from node.fsutil import atomic_write
 from protocol.errors import LocalError, UsageError
+from protocol.i18n import LANGUAGES, normalise_language
 
 __all__ = [
     "CONFIG_FILE",
     "DEFAULT_MAX_CLOCK_SKEW_S",
-    "LANGUAGES",
     "Config",
     "ConfigError",
     "NotInitialised",
@@ -49,7 +49,6 @@ __all__ = [
 
 CONFIG_FILE = "config.toml"
 HOME_ENV = "ENTRAIDE_HOME"
-LANGUAGES = ("fr", "en")
 DEFAULT_MAX_CLOCK_SKEW_S = 600
 ZONE_ID_SIZE = 4
 BRIDGE_KEY_SIZE = 32
@@ -155,7 +154,7 @@ def default_language(environ: Mapping[str, str] | None = None) -> str:
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = env.get(var, "")
         if value:  # the first one set decides, as for gettext
-            return "fr" if value.lower().startswith("fr") else "en"
+            return normalise_language(value)
     return "en"
 
 

@@ -94,8 +94,21 @@ _CONTAINERS = frozenset({dict, list})
 _SCALARS = frozenset({bytes, str, bool})
 
 
+def _sort_maps(value: Any) -> Any:
+    if type(value) is dict:
+        return {key: _sort_maps(value[key]) for key in sorted(value, key=_sort_key)}
+    if type(value) is list:
+        return [_sort_maps(item) for item in value]
+    return value
+
+
+def _sort_key(key: Any) -> tuple[int, Any]:
+    return (0, key) if type(key) is int else (1, repr(key))
+
+
 def encode_canonical(value: Any) -> bytes:
-    """Encode ``value`` (in the restricted data model) canonically."""
+    """Encode ``value`` (in the restricted data model) canonically, in any key order."""
+    value = _sort_maps(value)
     try:
         _check_model(value, "value")
     except DecodeError as exc:

@@ -272,14 +272,15 @@ def seal(
     """Sign a new message. Raises :class:`UsageError` (our fault) if it would be invalid."""
     kind = body.KIND
     rules = KIND_RULES[kind]
+    # Keys in ascending order: the canonical form checked on decode.
     content: dict[int, Any] = {
         _K_KIND: int(kind),
         _K_AUTHOR: bytes(signing_key.verify_key),
         _K_CREATED: created,
-        _K_ZONE: zone,
     }
     if lifetime is not None and lifetime != rules.default_lifetime:
         content[_K_LIFETIME] = lifetime
+    content[_K_ZONE] = zone
     if refs:
         content[_K_REFS] = list(refs)
     body_map = to_wire(body)

@@ -3,7 +3,7 @@
 Each kind has a number on the wire (:class:`Kind`), a body dataclass declared with
 :func:`protocol.schema.field` (map key, default, limits) and a :class:`KindRules` entry
 (reference count, default and maximum lifetime). Enumerations are small integers; their
-French and English labels live in :mod:`protocol.text`.
+French and English labels live in :mod:`protocol.i18n`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,386 @@
+"""Text rendering of identities, messages and the board for the CLI (French or English)."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from protocol import kinds as k
+from protocol import state
+from protocol.envelope import Envelope, short_id
+from protocol.i18n import label, tr
+from protocol.jsonview import envelope_to_json
+
+from .config import Config
+from .identity import Identity
+
+SECTIONS = ("alerts", "help", "checkins", "incidents", "resources", "tips")
+
+
+def when(ts: int, now: int, lang: str) -> str:
+    """Local time, with how long ago (or how far ahead) it is."""
+    moment = datetime.fromtimestamp(ts).strftime("%d/%m %H:%M")
+    delta = now - ts
+    if abs(delta) < 60:
+        rel = tr("now", lang)
+    elif abs(delta) < 3600:
+        rel = tr("{n} min", lang, n=abs(delta) // 60)
+    elif abs(delta) < 172800:
+        rel = tr("{n} h", lang, n=abs(delta) // 3600)
+    else:
+        rel = tr("{n} days", lang, n=abs(delta) // 86400)
+    if abs(delta) < 60:
+        return f"{moment} ({rel})"
+    if delta > 0:
+        return f"{moment} ({tr('{rel} ago', lang, rel=rel)})"
+    return f"{moment} ({tr('in {rel}', lang, rel=rel)})"
+
+
+def who(key: bytes) -> str:
+    return key[:4].hex()
+
+
+def whoami(identity: Identity, config: Config, home: Path, lang: str) -> str:
+    zone = config.zone
+    lines = [
+        tr("Household key:   {key}", lang, key=identity.public_key.hex()),
+        tr("Fingerprint:     {fingerprint}", lang, fingerprint=identity.fingerprint),
+        tr("Aid zone:        {name} ({zone_id})", lang, name=zone.name, zone_id=zone.zone_id.hex()),
+        tr("Trusted bridges: {count}", lang, count=len(zone.bridge_keys)),
+        tr("Node directory:  {home}", lang, home=str(home)),
+    ]
+    return "\n".join(lines)
+
+
+def _field_text(value: Any, lang: str) -> str:
+    if isinstance(value, enum.IntEnum):
+        return label(value, lang)
+    if isinstance(value, bool):
+        return tr("yes", lang) if value else tr("no", lang)
+    if isinstance(value, bytes):
+        return value.hex()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return ", ".join(
+            f"{f.name}={_field_text(getattr(value, f.name), lang)}"
+            for f in dataclasses.fields(value)
+        )
+    return str(value)
+
+
+def field_label(name: str, lang: str) -> str:
+    """The label of a body field, by its name in protocol.kinds."""
+    labels = {
+        "headline": tr("headline", lang),
+        "severity": tr("severity", lang),
+        "urgency": tr("urgency", lang),
+        "certainty": tr("certainty", lang),
+        "category": tr("category", lang),
+        "instruction": tr("instruction", lang),
+        "area": tr("area", lang),
+        "origin": tr("origin", lang),
+        "official": tr("official source", lang),
+        "exercise": tr("exercise", lang),
+        "all_clear": tr("all clear", lang),
+        "need": tr("need", lang),
+        "people": tr("people", lang),
+        "vulnerable": tr("vulnerable person", lang),
+        "place": tr("place", lang),
+        "point": tr("position", lang),
+        "text": tr("text", lang),
+        "what": tr("offer", lang),
+        "standing": tr("standing offer", lang),
+        "capacity": tr("capacity", lang),
+        "eta_minutes": tr("expected in (min)", lang),
+        "outcome": tr("outcome", lang),
+        "status": tr("status", lang),
+        "subject_key": tr("household visited", lang),
+        "subject_name": tr("person visited", lang),
+        "type": tr("type", lang),
+        "name": tr("name", lang),
+        "open": tr("open", lang),
+        "hours": tr("opening hours", lang),
+        "title": tr("title", lang),
+        "language": tr("language", lang),
+        "drill_start": tr("drill starts", lang),
+        "drill_end": tr("drill ends", lang),
+        "reason": tr("reason", lang),
+    }
+    return labels.get(name, name)
+
+
+def request_status(status: state.RequestStatus, lang: str) -> str:
+    return {
+        state.RequestStatus.OPEN: tr("open", lang),
+        state.RequestStatus.CLAIMED: tr("claimed", lang),
+        state.RequestStatus.RESOLVED: tr("resolved", lang),
+    }[status]
+
+
+def message(env: Envelope, related: Sequence[Envelope], *, now: int, lang: str) -> str:
+    """One message in full, with what refers to it."""
+    lines = [
+        f"{label(env.kind, lang)} {env.id.hex()}",
+        tr("  author:   {author}", lang, author=env.author.hex()),
+        tr("  created:  {time}", lang, time=when(env.created, now, lang)),
+        tr("  expires:  {time}", lang, time=when(env.expires, now, lang)),
+        tr("  size:     {size} bytes", lang, size=len(env.raw)),
+    ]
+    for ref in env.refs:
+        lines.append(tr("  refers to: {id}", lang, id=short_id(ref)))
+    for f in dataclasses.fields(env.body):
+        value = getattr(env.body, f.name)
+        if value is None or value == f.default:
+            continue
+        lines.append(f"  {field_label(f.name, lang)}: {_field_text(value, lang)}")
+    for other in sorted(related, key=lambda e: (e.created, e.id)):
+        lines.append(
+            tr(
+                "  ← {kind} {id} by {author}, {time}",
+                lang,
+                kind=label(other.kind, lang),
+                id=other.short_id,
+                author=who(other.author),
+                time=when(other.created, now, lang),
+            )
+        )
+    return "\n".join(lines)
+
+
+def household_text(household: state.HouseholdKey) -> str:
+    if isinstance(household, bytes):
+        return who(household)
+    return household[1]
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A plain-text table that stays readable at 80 columns."""
+    if not rows:
+        return []
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    widths[-1] = len(headers[-1])  # the last column runs free
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return [fmt.format(*headers).rstrip()] + [fmt.format(*r).rstrip() for r in rows]
+
+
+def _ellipsis(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def board(
+    messages: Sequence[Envelope],
+    *,
+    now: int,
+    bridge_keys: frozenset[bytes],
+    section: str,
+    need: k.Need | None,
+    urgency: k.RequestUrgency | None,
+    mine: bytes | None,
+    lang: str,
+) -> tuple[str, dict[str, Any]]:
+    """The board (or one section of it) as text and as JSON."""
+    b = state.derive(messages, now=now, bridge_keys=bridge_keys)
+    wanted = SECTIONS if section == "all" else (section,)
+    out: list[str] = []
+    data: dict[str, Any] = {"now": now}
+
+    def heading(title: str, count: int) -> None:
+        if out:
+            out.append("")
+        out.append(f"== {title} ({count})")
+
+    if "alerts" in wanted:
+        heading(tr("Alerts", lang), len(b.alerts))
+        rows = []
+        for view in b.alerts:
+            alert = view.alert
+            marks = []
+            if view.official:
+                marks.append(tr("OFFICIAL", lang))
+            if view.exercise:
+                marks.append(tr("EXERCISE", lang))
+            if view.all_clear:
+                marks.append(tr("ALL CLEAR", lang))
+            rows.append(
+                [
+                    view.envelope.short_id,
+                    label(alert.severity, lang),
+                    " ".join(marks) or tr("community", lang),
+                    when(view.envelope.created, now, lang),
+                    _ellipsis(alert.headline, 60),
+                ]
+            )
+        out += _table(
+            [
+                tr("id", lang),
+                tr("severity", lang),
+                tr("source", lang),
+                tr("time", lang),
+                tr("headline", lang),
+            ],
+            rows,
+        )
+        data["alerts"] = [
+            envelope_to_json(v.envelope)
+            | {"official": v.official, "exercise": v.exercise, "started": v.started}
+            for v in b.alerts
+        ]
+
+    if "help" in wanted:
+        requests = b.requests
+        if need is not None:
+            requests = tuple(r for r in requests if r.request.need is need)
+        if urgency is not None:
+            requests = tuple(r for r in requests if r.request.urgency is urgency)
+        if mine is not None:
+            requests = tuple(r for r in requests if r.requester == mine or mine in r.claimers)
+        heading(tr("Help requests", lang), len(requests))
+        rows = []
+        for r in requests:
+            req = r.request
+            status = request_status(r.status, lang)
+            if r.status is state.RequestStatus.CLAIMED:
+                status += f" ({', '.join(who(c) for c in r.claimers)})"
+            rows.append(
+                [
+                    r.envelope.short_id,
+                    status,
+                    label(req.urgency, lang),
+                    label(req.need, lang) + (" ⚠" if req.vulnerable else ""),
+                    str(req.people),
+                    _ellipsis(" — ".join(x for x in (req.place, req.text) if x), 40),
+                ]
+            )
+        out += _table(
+            [
+                tr("id", lang),
+                tr("status", lang),
+                tr("urgency", lang),
+                tr("need", lang),
+                tr("people", lang),
+                tr("details", lang),
+            ],
+            rows,
+        )
+        offers = (
+            b.offers if mine is None else tuple(o for o in b.offers if o.envelope.author == mine)
+        )
+        heading(tr("Help offers", lang), len(offers))
+        out += _table(
+            [tr("id", lang), tr("offer", lang), tr("standing", lang), tr("details", lang)],
+            [
+                [
+                    o.envelope.short_id,
+                    label(o.offer.what, lang),
+                    tr("yes", lang) if o.offer.standing else "",
+                    _ellipsis(" — ".join(x for x in (o.offer.place, o.offer.text) if x), 50),
+                ]
+                for o in offers
+            ],
+        )
+        data["requests"] = [
+            envelope_to_json(r.envelope)
+            | {
+                "status": r.status.value,
+                "claimers": [c.hex() for c in r.claimers],
+                "resolved_by": r.resolved_by.hex() if r.resolved_by else None,
+                "comments": [c.id.hex() for c in r.comments],
+            }
+            for r in requests
+        ]
+        data["offers"] = [envelope_to_json(o.envelope) for o in offers]
+
+    if "checkins" in wanted:
+        heading(tr("Check-ins", lang), len(b.checkins))
+        out += _table(
+            [tr("household", lang), tr("status", lang), tr("reported by", lang), tr("time", lang)],
+            [
+                [
+                    household_text(c.household),
+                    label(c.status, lang),
+                    who(c.reporter) if c.on_behalf else "",
+                    when(c.envelope.created, now, lang),
+                ]
+                for c in b.checkins
+            ],
+        )
+        summary = state.overview(b)
+        data["checkins"] = [
+            envelope_to_json(c.envelope) | {"household": household_json(c.household)}
+            for c in b.checkins
+        ]
+        if summary.since is not None:
+            missing = state.not_heard_from(b, since=summary.since)
+            heading(
+                tr(
+                    "Not heard from since the alert of {time}",
+                    lang,
+                    time=when(summary.since, now, lang),
+                ),
+                len(missing),
+            )
+            out += [f"  {household_text(m.household)}" for m in missing]
+            data["not_heard_from"] = {
+                "since": summary.since,
+                "households": [household_json(m.household) for m in missing],
+            }
+
+    if "incidents" in wanted:
+        heading(tr("Incidents", lang), len(b.incidents))
+        out += _table(
+            [
+                tr("id", lang),
+                tr("type", lang),
+                tr("severity", lang),
+                tr("time", lang),
+                tr("details", lang),
+            ],
+            [
+                [
+                    i.envelope.short_id,
+                    label(i.incident.type, lang),
+                    label(i.incident.severity, lang),
+                    when(i.envelope.created, now, lang),
+                    _ellipsis(" — ".join(x for x in (i.incident.place, i.incident.text) if x), 40),
+                ]
+                for i in b.incidents
+            ],
+        )
+        data["incidents"] = [envelope_to_json(i.envelope) for i in b.incidents]
+
+    if "resources" in wanted:
+        heading(tr("Resource points", lang), len(b.resources))
+        out += _table(
+            [tr("id", lang), tr("type", lang), tr("state", lang), tr("name", lang)],
+            [
+                [
+                    r.envelope.short_id,
+                    label(r.resource.type, lang),
+                    tr("open", lang) if r.open else tr("closed", lang),
+                    _ellipsis(" — ".join(x for x in (r.resource.name, r.resource.hours) if x), 50),
+                ]
+                for r in b.resources
+            ],
+        )
+        data["resources"] = [envelope_to_json(r.envelope) for r in b.resources]
+
+    if "tips" in wanted:
+        heading(tr("Tips and drills", lang), len(b.tips))
+        out += _table(
+            [tr("id", lang), tr("type", lang), tr("title", lang)],
+            [
+                [t.envelope.short_id, label(t.tip.type, lang), _ellipsis(t.tip.title, 60)]
+                for t in b.tips
+            ],
+        )
+        data["tips"] = [envelope_to_json(t.envelope) for t in b.tips]
+
+    return "\n".join(out), data
+
+
+def household_json(household: state.HouseholdKey) -> str:
+    return household.hex() if isinstance(household, bytes) else f"name:{household[1]}"
