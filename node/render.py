@@ -14,6 +14,7 @@ from protocol import state
 from protocol.envelope import Envelope, short_id
 from protocol.i18n import label, tr
 from protocol.jsonview import envelope_to_json
+from protocol.schema import Point
 
 from .config import Config
 from .identity import Identity
@@ -21,23 +22,33 @@ from .identity import Identity
 SECTIONS = ("alerts", "help", "checkins", "incidents", "resources", "tips")
 
 
-def when(ts: int, now: int, lang: str) -> str:
-    """Local time, with how long ago (or how far ahead) it is."""
-    moment = datetime.fromtimestamp(ts).strftime("%d/%m %H:%M")
+def duration(minutes: int, lang: str) -> str:
+    """A length of time given in minutes, in its largest whole unit ("3 days", "4 h")."""
+    if minutes >= 2 * 1440 and minutes % 1440 == 0:
+        return tr("{n} days", lang, n=minutes // 1440)
+    if minutes >= 60 and minutes % 60 == 0:
+        return tr("{n} h", lang, n=minutes // 60)
+    return tr("{n} min", lang, n=minutes)
+
+
+def ago(ts: int, now: int, lang: str) -> str:
+    """How long ago (or how far ahead) ``ts`` is: "now", "5 min ago", "in 3 h"."""
     delta = now - ts
     if abs(delta) < 60:
-        rel = tr("now", lang)
-    elif abs(delta) < 3600:
+        return tr("now", lang)
+    if abs(delta) < 3600:
         rel = tr("{n} min", lang, n=abs(delta) // 60)
     elif abs(delta) < 172800:
         rel = tr("{n} h", lang, n=abs(delta) // 3600)
     else:
         rel = tr("{n} days", lang, n=abs(delta) // 86400)
-    if abs(delta) < 60:
-        return f"{moment} ({rel})"
-    if delta > 0:
-        return f"{moment} ({tr('{rel} ago', lang, rel=rel)})"
-    return f"{moment} ({tr('in {rel}', lang, rel=rel)})"
+    return tr("{rel} ago", lang, rel=rel) if delta > 0 else tr("in {rel}", lang, rel=rel)
+
+
+def when(ts: int, now: int, lang: str) -> str:
+    """Local time, with how long ago (or how far ahead) it is."""
+    moment = datetime.fromtimestamp(ts).strftime("%d/%m %H:%M")
+    return f"{moment} ({ago(ts, now, lang)})"
 
 
 def who(key: bytes) -> str:
@@ -56,16 +67,25 @@ def whoami(identity: Identity, config: Config, home: Path, lang: str) -> str:
     return "\n".join(lines)
 
 
-def _field_text(value: Any, lang: str) -> str:
+_TIME_FIELDS = frozenset({"drill_start", "drill_end"})
+
+
+def _field_text(name: str, value: Any, now: int, lang: str) -> str:
     if isinstance(value, enum.IntEnum):
         return label(value, lang)
     if isinstance(value, bool):
         return tr("yes", lang) if value else tr("no", lang)
     if isinstance(value, bytes):
         return value.hex()
+    if isinstance(value, Point):
+        return str(value)
+    if name in _TIME_FIELDS and isinstance(value, int):
+        return when(value, now, lang)
+    if name == "eta_minutes" and isinstance(value, int):
+        return duration(value, lang)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return ", ".join(
-            f"{f.name}={_field_text(getattr(value, f.name), lang)}"
+            f"{f.name}={_field_text(f.name, getattr(value, f.name), now, lang)}"
             for f in dataclasses.fields(value)
         )
     return str(value)
@@ -94,7 +114,7 @@ def field_label(name: str, lang: str) -> str:
         "what": tr("offer", lang),
         "standing": tr("standing offer", lang),
         "capacity": tr("capacity", lang),
-        "eta_minutes": tr("expected in (min)", lang),
+        "eta_minutes": tr("expected in", lang),
         "outcome": tr("outcome", lang),
         "status": tr("status", lang),
         "subject_key": tr("household visited", lang),
@@ -120,26 +140,33 @@ def request_status(status: state.RequestStatus, lang: str) -> str:
     }[status]
 
 
+def _pairs(pairs: Sequence[tuple[str, str]], lang: str, indent: str = "  ") -> list[str]:
+    """``label: value`` lines with the values aligned."""
+    heads = [tr("{label}:", lang, label=name) for name, _ in pairs]
+    width = max((len(h) for h in heads), default=0)
+    return [f"{indent}{h:<{width}} {value}" for h, (_, value) in zip(heads, pairs, strict=True)]
+
+
 def message(env: Envelope, related: Sequence[Envelope], *, now: int, lang: str) -> str:
     """One message in full, with what refers to it."""
-    lines = [
-        f"{label(env.kind, lang)} {env.id.hex()}",
-        tr("  author:   {author}", lang, author=env.author.hex()),
-        tr("  created:  {time}", lang, time=when(env.created, now, lang)),
-        tr("  expires:  {time}", lang, time=when(env.expires, now, lang)),
-        tr("  size:     {size} bytes", lang, size=len(env.raw)),
+    pairs = [
+        (tr("author", lang), env.author.hex()),
+        (tr("created", lang), when(env.created, now, lang)),
+        (tr("expires", lang), when(env.expires, now, lang)),
+        (tr("size", lang), tr("{size} bytes", lang, size=len(env.raw))),
     ]
-    for ref in env.refs:
-        lines.append(tr("  refers to: {id}", lang, id=short_id(ref)))
+    pairs += [(tr("refers to", lang), short_id(ref)) for ref in env.refs]
     for f in dataclasses.fields(env.body):
         value = getattr(env.body, f.name)
         if value is None or value == f.default:
             continue
-        lines.append(f"  {field_label(f.name, lang)}: {_field_text(value, lang)}")
+        pairs.append((field_label(f.name, lang), _field_text(f.name, value, now, lang)))
+    lines = [f"{label(env.kind, lang)} {env.id.hex()}", *_pairs(pairs, lang)]
     for other in sorted(related, key=lambda e: (e.created, e.id)):
         lines.append(
-            tr(
-                "  ← {kind} {id} by {author}, {time}",
+            "  "
+            + tr(
+                "← {kind} {id} by {author}, {time}",
                 lang,
                 kind=label(other.kind, lang),
                 id=other.short_id,
@@ -156,19 +183,46 @@ def household_text(household: state.HouseholdKey) -> str:
     return household[1]
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """A plain-text table that stays readable at 80 columns."""
+#: Terminal width the board is laid out for.
+WIDTH = 80
+#: The last column of a table is cut to what is left of WIDTH, but never below this.
+MIN_LAST_COLUMN = 20
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    notes: Sequence[str] | None = None,
+) -> list[str]:
+    """A plain-text table that stays readable at 80 columns.
+
+    The last column runs free and is cut to the width left; ``notes`` (one per row, may be
+    empty) are free text shown on a line of their own under their row, indented."""
     if not rows:
         return []
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    widths[-1] = len(headers[-1])  # the last column runs free
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return [fmt.format(*headers).rstrip()] + [fmt.format(*r).rstrip() for r in rows]
+    room = max(WIDTH - sum(widths[:-1]) - 2 * (len(widths) - 1), MIN_LAST_COLUMN)
+    indent = " " * (widths[0] + 2)
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [c.ljust(w) for c, w in zip(cells[:-1], widths, strict=False)]
+        return "  ".join([*padded, _ellipsis(cells[-1], room)]).rstrip()
+
+    out = [line(headers)]
+    for i, row in enumerate(rows):
+        out.append(line(row))
+        if notes and notes[i]:
+            out.append(indent + _ellipsis(notes[i], WIDTH - len(indent)))
+    return out
 
 
 def _ellipsis(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _details(*parts: str) -> str:
+    return " — ".join(p for p in parts if p)
 
 
 def board(
@@ -210,8 +264,8 @@ def board(
                     view.envelope.short_id,
                     label(alert.severity, lang),
                     " ".join(marks) or tr("community", lang),
-                    when(view.envelope.created, now, lang),
-                    _ellipsis(alert.headline, 60),
+                    ago(view.envelope.created, now, lang),
+                    alert.headline,
                 ]
             )
         out += _table(
@@ -219,7 +273,7 @@ def board(
                 tr("id", lang),
                 tr("severity", lang),
                 tr("source", lang),
-                tr("time", lang),
+                tr("when", lang),
                 tr("headline", lang),
             ],
             rows,
@@ -239,22 +293,22 @@ def board(
         if mine is not None:
             requests = tuple(r for r in requests if r.requester == mine or mine in r.claimers)
         heading(tr("Help requests", lang), len(requests))
-        rows = []
+        rows, notes = [], []
         for r in requests:
             req = r.request
-            status = request_status(r.status, lang)
-            if r.status is state.RequestStatus.CLAIMED:
-                status += f" ({', '.join(who(c) for c in r.claimers)})"
             rows.append(
                 [
                     r.envelope.short_id,
-                    status,
+                    request_status(r.status, lang),
                     label(req.urgency, lang),
                     label(req.need, lang) + (" ⚠" if req.vulnerable else ""),
                     str(req.people),
-                    _ellipsis(" — ".join(x for x in (req.place, req.text) if x), 40),
                 ]
             )
+            by = ""
+            if r.status is state.RequestStatus.CLAIMED:
+                by = tr("claimed by {who}", lang, who=", ".join(who(c) for c in r.claimers))
+            notes.append(_details(req.place, req.text, by))
         out += _table(
             [
                 tr("id", lang),
@@ -262,9 +316,9 @@ def board(
                 tr("urgency", lang),
                 tr("need", lang),
                 tr("people", lang),
-                tr("details", lang),
             ],
             rows,
+            notes,
         )
         offers = (
             b.offers if mine is None else tuple(o for o in b.offers if o.envelope.author == mine)
@@ -277,7 +331,7 @@ def board(
                     o.envelope.short_id,
                     label(o.offer.what, lang),
                     tr("yes", lang) if o.offer.standing else "",
-                    _ellipsis(" — ".join(x for x in (o.offer.place, o.offer.text) if x), 50),
+                    _details(o.offer.place, o.offer.text),
                 ]
                 for o in offers
             ],
@@ -297,20 +351,23 @@ def board(
     if "checkins" in wanted:
         heading(tr("Check-ins", lang), len(b.checkins))
         out += _table(
-            [tr("household", lang), tr("status", lang), tr("reported by", lang), tr("time", lang)],
+            [tr("household", lang), tr("status", lang), tr("reported by", lang), tr("when", lang)],
             [
                 [
-                    household_text(c.household),
+                    c.checkin.subject_name
+                    if isinstance(c.household, tuple)
+                    else household_text(c.household),
                     label(c.status, lang),
                     who(c.reporter) if c.on_behalf else "",
-                    when(c.envelope.created, now, lang),
+                    ago(c.envelope.created, now, lang),
                 ]
                 for c in b.checkins
             ],
         )
         summary = state.overview(b)
         data["checkins"] = [
-            envelope_to_json(c.envelope) | {"household": household_json(c.household)}
+            envelope_to_json(c.envelope)
+            | {"household": household_json(c.household), "on_behalf": c.on_behalf}
             for c in b.checkins
         ]
         if summary.since is not None:
@@ -332,25 +389,21 @@ def board(
     if "incidents" in wanted:
         heading(tr("Incidents", lang), len(b.incidents))
         out += _table(
-            [
-                tr("id", lang),
-                tr("type", lang),
-                tr("severity", lang),
-                tr("time", lang),
-                tr("details", lang),
-            ],
+            [tr("id", lang), tr("type", lang), tr("severity", lang), tr("when", lang)],
             [
                 [
                     i.envelope.short_id,
                     label(i.incident.type, lang),
                     label(i.incident.severity, lang),
-                    when(i.envelope.created, now, lang),
-                    _ellipsis(" — ".join(x for x in (i.incident.place, i.incident.text) if x), 40),
+                    ago(i.envelope.created, now, lang),
                 ]
                 for i in b.incidents
             ],
+            [_details(i.incident.place, i.incident.text) for i in b.incidents],
         )
-        data["incidents"] = [envelope_to_json(i.envelope) for i in b.incidents]
+        data["incidents"] = [
+            envelope_to_json(i.envelope) | {"first_reported": i.first_reported} for i in b.incidents
+        ]
 
     if "resources" in wanted:
         heading(tr("Resource points", lang), len(b.resources))
@@ -361,21 +414,18 @@ def board(
                     r.envelope.short_id,
                     label(r.resource.type, lang),
                     tr("open", lang) if r.open else tr("closed", lang),
-                    _ellipsis(" — ".join(x for x in (r.resource.name, r.resource.hours) if x), 50),
+                    _details(r.resource.name, r.resource.hours),
                 ]
                 for r in b.resources
             ],
         )
-        data["resources"] = [envelope_to_json(r.envelope) for r in b.resources]
+        data["resources"] = [envelope_to_json(r.envelope) | {"open": r.open} for r in b.resources]
 
     if "tips" in wanted:
         heading(tr("Tips and drills", lang), len(b.tips))
         out += _table(
             [tr("id", lang), tr("type", lang), tr("title", lang)],
-            [
-                [t.envelope.short_id, label(t.tip.type, lang), _ellipsis(t.tip.title, 60)]
-                for t in b.tips
-            ],
+            [[t.envelope.short_id, label(t.tip.type, lang), t.tip.title] for t in b.tips],
         )
         data["tips"] = [envelope_to_json(t.envelope) for t in b.tips]
 

@@ -47,7 +47,9 @@ def iter_bundle(data: bytes) -> Iterator[bytes]:
         if pos + 2 > len(data):
             raise Truncated(f"bundle: record {index} is cut off in its length")
         length = int.from_bytes(data[pos : pos + 2], "big")
-        if not 0 < length <= MAX_ENVELOPE_BYTES:
+        if length == 0:
+            raise DecodeError(f"bundle: record {index} is empty")
+        if length > MAX_ENVELOPE_BYTES:
             raise Oversize(f"bundle: record {index} claims {length} bytes")
         end = pos + 2 + length
         if end > len(data):

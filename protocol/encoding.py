@@ -113,7 +113,10 @@ def encode_canonical(value: Any) -> bytes:
         _check_model(value, "value")
     except DecodeError as exc:
         raise UsageError(f"cannot encode: {exc}") from None
-    return cbor2.dumps(value, canonical=True)
+    try:
+        return cbor2.dumps(value, canonical=True)
+    except (cbor2.CBOREncodeError, UnicodeEncodeError) as exc:
+        raise UsageError(f"cannot encode: {exc}") from None
 
 
 def decode_canonical(data: bytes, *, max_size: int, what: str = "CBOR item") -> Any:

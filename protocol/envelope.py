@@ -158,12 +158,12 @@ def _header_checks(
     if type(zone) is not bytes or len(zone) != ZONE_BYTES:
         raise InvalidMessage(f"{what}: zone must be {ZONE_BYTES} bytes")
     refs_raw = content.get(_K_REFS, [])
-    if _K_REFS in content and not refs_raw:
-        raise NonCanonical(f"{what}: an empty reference list must be omitted")
     if type(refs_raw) is not list or any(
         type(r) is not bytes or len(r) != ID_BYTES for r in refs_raw
     ):
         raise InvalidMessage(f"{what}: references must be 32-byte message ids")
+    if _K_REFS in content and not refs_raw:
+        raise NonCanonical(f"{what}: an empty reference list must be omitted")
     if len(set(refs_raw)) != len(refs_raw):
         raise InvalidMessage(f"{what}: a message is referenced twice")
     if not rules.min_refs <= len(refs_raw) <= rules.max_refs:
@@ -195,10 +195,10 @@ def decode(data: bytes, *, verify: bool = True) -> Envelope:
         raise InvalidMessage("envelope: content is not a map")
     kind, author, created, lifetime, zone, refs = _header_checks(content)
     body_map = content.get(_K_BODY, {})
-    if _K_BODY in content and not body_map:
-        raise NonCanonical(f"{kind.name.lower()} from {_who(author)}: empty body must be omitted")
     if type(body_map) is not dict:
         raise InvalidMessage(f"{kind.name.lower()} from {_who(author)}: body is not a map")
+    if _K_BODY in content and not body_map:
+        raise NonCanonical(f"{kind.name.lower()} from {_who(author)}: empty body must be omitted")
     body = from_wire(BODY_TYPES[kind], body_map, f"{kind.name.lower()} from {_who(author)}")
     env = Envelope(
         kind=kind,

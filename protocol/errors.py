@@ -86,7 +86,7 @@ class BadSignature(PeerError):
 
 
 class InvalidMessage(PeerError):
-    """Correctly signed, but the content breaks a rule of its kind."""
+    """Well-formed, but the content breaks a rule of the envelope or of its kind."""
 
     code = "invalid"
 

@@ -25,6 +25,375 @@ FR: Final[Mapping[str, str]] = {
         "« {value} » n'est pas reconnu comme {what} ; valeurs acceptées : {choices}"
     ),
     "{prefix}: {detail}": "{prefix} : {detail}",
+    # node/cli.py
+    "no node is set up in {home} yet: run `entraide init` first (or give the right --home)": (
+        "aucun nœud n'est encore configuré dans {home} : lancez d'abord `entraide init`"
+        " (ou indiquez le bon --home)"
+    ),
+    "this node has no household identity in {home}: run `entraide init` first": (
+        "ce nœud n'a pas d'identité de foyer dans {home} : lancez d'abord `entraide init`"
+    ),
+    '"{value}" can be offered but not requested; accepted values: {choices}': (
+        "« {value} » peut être proposé mais pas demandé ; valeurs acceptées : {choices}"
+    ),
+    '"{text}" is not a duration: use minutes, or 30m, 4h, 3d, 1w': (
+        "« {text} » n'est pas une durée : indiquez des minutes, ou 30m, 4h, 3j, 1sem"
+    ),
+    "a lifetime is at least 1 minute": "une durée de validité est d'au moins 1 minute",
+    '"{text}" is not a position: use LATITUDE,LONGITUDE in degrees with a decimal point, '
+    "e.g. 43.6045,1.4440": (
+        "« {text} » n'est pas une position : indiquez LATITUDE,LONGITUDE en degrés, avec un"
+        " point décimal, par exemple 43.6045,1.4440"
+    ),
+    '"{text}" is not a public key: give its 64 hex digits': (
+        "« {text} » n'est pas une clé publique : donnez ses 64 chiffres hexadécimaux"
+    ),
+    '"{text}" is not a date: use the form 2026-11-22T14:00': (
+        "« {text} » n'est pas une date : utilisez la forme 2026-11-22T14:00"
+    ),
+    '"{text}" is not a zone id: 8 hex digits, like 3f2a9c01': (
+        "« {text} » n'est pas un identifiant de zone : 8 chiffres hexadécimaux, comme 3f2a9c01"
+    ),
+    "a zone name is 1 to {max} characters on one line": (
+        "un nom de zone compte de 1 à {max} caractères, sur une seule ligne"
+    ),
+    '"{text}" is not a peer address: it starts with "/", like /ip4/192.168.1.10/tcp/4001': (
+        "« {text} » n'est pas une adresse de pair : elle commence par « / »,"
+        " comme /ip4/192.168.1.10/tcp/4001"
+    ),
+    "too long: {size} bytes, at most {max} (an accented letter counts as 2)": (
+        "trop long : {size} octets, {max} au maximum (une lettre accentuée compte pour 2)"
+    ),
+    "must not be empty": "ne doit pas être vide",
+    "contains a control character, which is not allowed": (
+        "contient un caractère de contrôle, ce qui n'est pas autorisé"
+    ),
+    '"{text}" is not a whole number': "« {text} » n'est pas un nombre entier",
+    "{value} is out of range: from {min} to {max}": "{value} est hors limites : de {min} à {max}",
+    "DIR": "DOSSIER",
+    "node directory (default: $ENTRAIDE_HOME or the user data directory)": (
+        "dossier du nœud (par défaut : $ENTRAIDE_HOME ou le dossier de données de l'utilisateur)"
+    ),
+    "machine-readable JSON output": "sortie au format JSON, pour les programmes",
+    "language of the output (default: the node's, else from the locale)": (
+        "langue d'affichage (par défaut : celle du nœud, sinon celle du système)"
+    ),
+    "entraide: neighbourhood mutual aid that keeps working\n"
+    "without power, phone network or internet.": (
+        "entraide : l'entraide entre voisins, qui continue de fonctionner\n"
+        "sans électricité, sans réseau téléphonique et sans internet."
+    ),
+    'Start with: entraide init --zone-name "My street"\n\n'
+    "Exit codes: 0 ok, 1 internal error (please report it), 2 bad usage,\n"
+    "3 node not set up or unusable, 4 input rejected, 5 not found.": (
+        'Pour commencer : entraide init --zone-name "Ma rue"\n\n'
+        "Codes de sortie : 0 succès, 1 erreur interne (merci de la signaler),\n"
+        "2 mauvaise utilisation, 3 nœud non configuré ou inutilisable,\n"
+        "4 donnée rejetée, 5 introuvable."
+    ),
+    "COMMAND": "COMMANDE",
+    "create this household's identity and create or join an aid zone": (
+        "créer l'identité de ce foyer, et créer ou rejoindre une zone d'entraide"
+    ),
+    "Create the household identity (an Ed25519 key kept in the node directory) and the zone "
+    "settings. Without --zone-id a new zone is created; with the zone id your coordinator "
+    "gave you, you join it.": (
+        "Crée l'identité du foyer (une clé Ed25519 conservée dans le dossier du nœud) et les"
+        " réglages de la zone. Sans --zone-id, une nouvelle zone est créée ; avec"
+        " l'identifiant de zone donné par votre coordinateur, vous la rejoignez."
+    ),
+    "NAME": "NOM",
+    "name of the aid zone": "nom de la zone d'entraide",
+    "join the zone with this 8-hex-digit id": (
+        "rejoindre la zone portant cet identifiant (8 chiffres hexadécimaux)"
+    ),
+    "public key of a town-hall bridge allowed to publish official alerts (repeatable)": (
+        "clé publique d'une passerelle de la mairie autorisée à publier les alertes officielles"
+        " (répétable)"
+    ),
+    "bootstrap peer address (repeatable)": "adresse d'un pair à joindre au démarrage (répétable)",
+    "language of this node (default: from the locale)": (
+        "langue de ce nœud (par défaut : celle du système)"
+    ),
+    "rewrite the zone settings of an existing node": (
+        "réécrire les réglages de zone d'un nœud existant"
+    ),
+    "show this household's key, fingerprint and zone": (
+        "afficher la clé, l'empreinte et la zone de ce foyer"
+    ),
+    "show the zone's board: alerts, help, check-ins, incidents, resource points": (
+        "afficher le tableau de la zone : alertes, entraide, nouvelles des foyers, incidents,"
+        " points de ressources"
+    ),
+    "which part of the board (default: all)": "quelle partie du tableau (par défaut : all, tout)",
+    "only requests for this need": "seulement les demandes pour ce besoin",
+    "only requests of this urgency": "seulement les demandes de ce degré d'urgence",
+    "only my requests and my claims": "seulement mes demandes et mes prises en charge",
+    "show one message in full": "afficher un message en entier",
+    "message id or its first hex digits (at least 4)": (
+        "identifiant du message, ou ses premiers chiffres hexadécimaux (au moins 4)"
+    ),
+    "write live messages to a bundle file (to carry by hand to another node)": (
+        "écrire les messages en cours dans un fichier d'échange (à porter à la main jusqu'à un"
+        " autre nœud)"
+    ),
+    "FILE": "FICHIER",
+    "bundle file to write ('-' for stdout)": (
+        "fichier d'échange à écrire (« - » pour la sortie standard)"
+    ),
+    "DATE": "DATE",
+    "only messages created after this date and time, e.g. 2026-11-22T14:00": (
+        "seulement les messages créés après cette date et heure, par exemple 2026-11-22T14:00"
+    ),
+    "read a bundle file: every message is verified like any received message": (
+        "lire un fichier d'échange : chaque message est vérifié comme tout message reçu"
+    ),
+    "bundle file to read ('-' for stdin)": (
+        "fichier d'échange à lire (« - » pour l'entrée standard)"
+    ),
+    "(default: {value})": "(par défaut : {value})",
+    "sign and publish a message": "signer et publier un message",
+    "Sign a message with this household's key and add it to the node.": (
+        "Signe un message avec la clé de ce foyer et l'ajoute au nœud."
+    ),
+    "KIND": "TYPE",
+    "DURATION": "DURÉE",
+    "how long the message stays valid: 30m, 4h, 3d, 1w (default depends on the kind)": (
+        "durée de validité du message : 30m, 4h, 3j, 1sem (par défaut : selon le type)"
+    ),
+    "precise position LAT,LON in degrees (optional; write --point=-21.1,55.5 when the latitude "
+    "is negative)": (
+        "position précise LAT,LON en degrés (facultatif ; écrivez --point=-21.1,55.5 si la"
+        " latitude est négative)"
+    ),
+    "street, block or landmark (coarse)": "rue, îlot ou point de repère (approximatif)",
+    "a community alert": "une alerte citoyenne",
+    "TEXT": "TEXTE",
+    "one line: what is happening": "une ligne : ce qui se passe",
+    "how serious": "gravité",
+    "how soon to act": "dans quel délai agir",
+    "how sure it is": "degré de certitude",
+    "what kind of danger": "type de danger",
+    "what people should do": "ce que les gens doivent faire",
+    "the area concerned": "le secteur concerné",
+    "this is an exercise, not real": "c'est un exercice, pas une situation réelle",
+    "the danger is over": "le danger est écarté (fin d'alerte)",
+    "an earlier alert of yours that this one replaces (repeatable)": (
+        "une de vos alertes précédentes que celle-ci remplace (répétable)"
+    ),
+    "ask for help": "demander de l'aide",
+    "what is needed": "ce dont vous avez besoin",
+    "how urgent": "degré d'urgence",
+    "number of people concerned (default: 1)": "nombre de personnes concernées (par défaut : 1)",
+    "a vulnerable person is concerned": "une personne vulnérable est concernée",
+    "short description": "description courte",
+    "offer help, a skill or equipment": "proposer de l'aide, une compétence ou du matériel",
+    "what you offer": "ce que vous proposez",
+    "a standing offer made ahead of any crisis (give a long --lifetime)": (
+        "une offre permanente, faite avant toute crise (donnez une longue durée avec --lifetime)"
+    ),
+    "how many people you can help (default: 1)": (
+        "combien de personnes vous pouvez aider (par défaut : 1)"
+    ),
+    "say you are taking care of a request": "indiquer que vous vous occupez d'une demande",
+    "the request": "la demande",
+    "when you expect to be there: 20m, 1h...": "dans combien de temps vous serez là : 20m, 1h...",
+    "a short note": "une courte note",
+    "close a request, offer or incident (done or cancelled)": (
+        "clore une demande, une offre ou un incident (fait ou annulé)"
+    ),
+    "the request, offer or incident": "la demande, l'offre ou l'incident",
+    "cancelled rather than done": "annulé plutôt que fait",
+    "say how your household (or a neighbour's) is": (
+        "donner des nouvelles de votre foyer (ou de celui d'un voisin)"
+    ),
+    "how the household is": "situation du foyer",
+    "the household you visited, by its key": "le foyer auquel vous avez rendu visite, par sa clé",
+    "the person you visited, by name": "la personne à qui vous avez rendu visite, par son nom",
+    "number of people in the household": "nombre de personnes dans le foyer",
+    "PLACE": "LIEU",
+    "the alert this check-in answers": "l'alerte à laquelle ces nouvelles répondent",
+    "report an incident": "signaler un incident",
+    "what happened": "ce qui s'est passé",
+    "TYPE": "TYPE",
+    "your earlier report this one replaces": "votre signalement précédent que celui-ci remplace",
+    "announce a resource point (water, shelter, charging)": (
+        "annoncer un point de ressources (eau, hébergement, recharge)"
+    ),
+    "what the point offers": "ce que propose le point",
+    "name of the place": "nom du lieu",
+    "the point is closed": "le point est fermé",
+    "opening hours": "horaires d'ouverture",
+    "your earlier version of this point": "votre version précédente de ce point",
+    "a safety tip or a drill notice": "un conseil de prévention ou l'annonce d'un exercice",
+    "one line: what it is about": "une ligne : de quoi il s'agit",
+    "a notice of an exercise": "l'annonce d'un exercice",
+    "the tip itself": "le conseil lui-même",
+    "language of the tip (default: any)": "langue du conseil (par défaut : toutes)",
+    "when the exercise starts, e.g. 2026-11-22T14:00 (with --drill)": (
+        "début de l'exercice, par exemple 2026-11-22T14:00 (avec --drill)"
+    ),
+    "when the exercise ends (with --drill)": "fin de l'exercice (avec --drill)",
+    "withdraw one of your messages": "retirer un de vos messages",
+    "your message to withdraw": "le message à retirer",
+    "why (optional)": "pourquoi (facultatif)",
+    "comment on a message": "commenter un message",
+    "the message commented on": "le message à commenter",
+    "the comment": "le commentaire",
+    "{reason}; fix the file, or add --force to rewrite it": (
+        "{reason} ; corrigez le fichier, ou ajoutez --force pour le réécrire"
+    ),
+    "New household identity created.": "Nouvelle identité de foyer créée.",
+    "This node was already set up; nothing changed.": (
+        "Ce nœud était déjà configuré ; rien n'a changé."
+    ),
+    "Compare the fingerprint aloud with your neighbours when you meet them.": (
+        "Comparez l'empreinte à voix haute avec vos voisins quand vous les rencontrez."
+    ),
+    "this node is already set up for zone {zone} ({zone_id}); add --force to change its zone "
+    "settings": (
+        "ce nœud est déjà configuré pour la zone {zone} ({zone_id}) ; ajoutez --force pour"
+        " changer ses réglages de zone"
+    ),
+    "zone {zone_id}": "zone {zone_id}",
+    '"{text}" is not a message id: give at least its first 4 hex digits (0-9, a-f), as shown '
+    "by `entraide board`": (
+        "« {text} » n'est pas un identifiant de message : donnez au moins ses 4 premiers"
+        " chiffres hexadécimaux (0-9, a-f), tels qu'affichés par `entraide board`"
+    ),
+    "no message with id {prefix} on this node": "aucun message d'identifiant {prefix} sur ce nœud",
+    "{count} messages start with {prefix}: give more digits": (
+        "{count} messages commencent par {prefix} : donnez plus de chiffres"
+    ),
+    'message {id} is of kind "{actual}"; expected: "{expected}"': (
+        "le message {id} est de type « {actual} » ; attendu : « {expected} »"
+    ),
+    "--eta: at most {max}": "--eta : {max} au maximum",
+    'only a request, an offer or an incident can be resolved; {id} is a message of kind "{kind}"': (
+        "seule une demande, une offre ou un incident peut être clos ; {id} est un message de"
+        " type « {kind} »"
+    ),
+    "only its author or someone who claimed it can resolve {id}": (
+        "seul son auteur, ou quelqu'un qui l'a pris en charge, peut clore {id}"
+    ),
+    "--drill-start and --drill-end go with --drill": (
+        "--drill-start et --drill-end s'utilisent avec --drill"
+    ),
+    "the exercise ends before it starts": "l'exercice se termine avant de commencer",
+    "{id} was posted by another household: you can only retract your own messages": (
+        "{id} a été publié par un autre foyer : vous ne pouvez retirer que vos propres messages"
+    ),
+    "a retraction cannot be withdrawn": "un retrait ne peut pas être lui-même retiré",
+    "{id} was posted by another household: only its author can update it (post a comment "
+    "instead)": (
+        "{id} a été publié par un autre foyer : seul son auteur peut le mettre à jour"
+        " (publiez plutôt un commentaire)"
+    ),
+    '--lifetime: a message of kind "{kind}" lasts at most {max}': (
+        "--lifetime : un message de type « {kind} » dure au plus {max}"
+    ),
+    "Posted {kind} {id} ({size} bytes).": "Publié : {kind} {id} ({size} octets).",
+    "a bundle is binary: redirect it to a file (entraide export - > FILE) or give a file name": (
+        "un fichier d'échange est binaire : redirigez-le vers un fichier"
+        " (entraide export - > FICHIER) ou donnez un nom de fichier"
+    ),
+    "cannot write {file}: {reason}": "impossible d'écrire {file} : {reason}",
+    "Exported {count} message(s) ({size} bytes) to {file}.": (
+        "{count} message(s) exporté(s) ({size} octets) vers {file}."
+    ),
+    "standard output": "la sortie standard",
+    "cannot read {file}: {reason}": "impossible de lire {file} : {reason}",
+    "{file} is not an entraide bundle (made by `entraide export`)": (
+        "{file} n'est pas un fichier d'échange entraide (créé par `entraide export`)"
+    ),
+    "Import done: {new} new, {duplicate} already known, {rejected} rejected.": (
+        "Import terminé : {new} nouveau(x), {duplicate} déjà connu(s), {rejected} rejeté(s)."
+    ),
+    "rejected message #{index}: {reason}": "message n° {index} rejeté : {reason}",
+    "The file is damaged ({reason}): reading stopped after {count} message(s). "
+    "Ask for a new copy.": (
+        "Le fichier est endommagé ({reason}) : la lecture s'est arrêtée après {count}"
+        " message(s). Demandez-en une nouvelle copie."
+    ),
+    # node/render.py
+    "{n} days": "{n} jours",
+    "{n} h": "{n} h",
+    "{n} min": "{n} min",
+    "now": "à l'instant",
+    "{rel} ago": "il y a {rel}",
+    "in {rel}": "dans {rel}",
+    "Household key:   {key}": "Clé du foyer :        {key}",
+    "Fingerprint:     {fingerprint}": "Empreinte :           {fingerprint}",
+    "Aid zone:        {name} ({zone_id})": "Zone d'entraide :     {name} ({zone_id})",
+    "Trusted bridges: {count}": "Passerelles agréées : {count}",
+    "Node directory:  {home}": "Dossier du nœud :     {home}",
+    "yes": "oui",
+    "no": "non",
+    "headline": "titre",
+    "severity": "gravité",
+    "urgency": "urgence",
+    "certainty": "certitude",
+    "category": "catégorie",
+    "instruction": "consigne",
+    "area": "secteur",
+    "origin": "origine",
+    "official source": "source officielle",
+    "exercise": "exercice",
+    "all clear": "fin d'alerte",
+    "need": "besoin",
+    "people": "personnes",
+    "vulnerable person": "personne vulnérable",
+    "place": "lieu",
+    "position": "position",
+    "text": "texte",
+    "offer": "offre",
+    "standing offer": "offre permanente",
+    "capacity": "capacité",
+    "expected in": "arrivée prévue dans",
+    "outcome": "issue",
+    "status": "état",
+    "household visited": "foyer visité",
+    "person visited": "personne visitée",
+    "type": "type",
+    "name": "nom",
+    "open": "ouvert",
+    "title": "titre",
+    "language": "langue",
+    "drill starts": "début de l'exercice",
+    "drill ends": "fin de l'exercice",
+    "reason": "motif",
+    "claimed": "pris en charge",
+    "resolved": "résolu",
+    "{label}:": "{label} :",
+    "author": "auteur",
+    "created": "créé",
+    "expires": "expire",
+    "size": "taille",
+    "{size} bytes": "{size} octets",
+    "refers to": "se rapporte à",
+    "← {kind} {id} by {author}, {time}": "← {kind} {id} par {author}, {time}",
+    "Alerts": "Alertes",
+    "OFFICIAL": "OFFICIELLE",
+    "EXERCISE": "EXERCICE",
+    "ALL CLEAR": "FIN D'ALERTE",
+    "community": "citoyenne",
+    "id": "id",
+    "source": "source",
+    "when": "quand",
+    "Help requests": "Demandes d'aide",
+    "claimed by {who}": "pris en charge par {who}",
+    "details": "détails",
+    "Help offers": "Offres d'aide",
+    "standing": "permanente",
+    "Check-ins": "Nouvelles des foyers",
+    "household": "foyer",
+    "reported by": "signalé par",
+    "Not heard from since the alert of {time}": "Sans nouvelles depuis l'alerte du {time}",
+    "Incidents": "Incidents",
+    "Resource points": "Points de ressources",
+    "state": "état",
+    "closed": "fermé",
+    "Tips and drills": "Conseils et exercices",
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).

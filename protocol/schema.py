@@ -30,8 +30,9 @@ T = TypeVar("T")
 #: Characters refused in any text: C0/C1 controls (terminal and handset injection) and the
 #: bidirectional controls (text that displays differently than it reads). Newline is allowed
 #: in multi-line fields only.
-_FORBIDDEN = "\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_FORBIDDEN_LINE = re.compile(f"[{_FORBIDDEN}\n]")
+_FORBIDDEN = "\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+# One-line fields also refuse newlines, including the Unicode line and paragraph separators.
+_FORBIDDEN_LINE = re.compile(f"[{_FORBIDDEN}\n\u2028\u2029]")
 _FORBIDDEN_MULTILINE = re.compile(f"[{_FORBIDDEN}]")
 
 
@@ -99,7 +100,10 @@ def field(
 
 def check_text(value: str, name: str, max_bytes: int, multiline: bool) -> None:
     """Enforce the rules every text obeys: size, no control or bidi override characters."""
-    size = len(value.encode("utf-8"))
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidMessage(f"{name}: not valid Unicode (lone surrogate)") from None
     if size > max_bytes:
         raise InvalidMessage(f"{name}: {size} bytes of text (max {max_bytes})")
     bad = (_FORBIDDEN_MULTILINE if multiline else _FORBIDDEN_LINE).search(value)
@@ -239,7 +243,9 @@ def validate_fields(obj: Any, where: str) -> None:
         value = getattr(obj, fd.name)
         if value is None and (fd.optional or fd.default is None):
             continue
-        _check_value(fd, value, where)
+        converted = _check_value(fd, value, where)
+        if converted is not value:  # e.g. a plain int given for an enum field
+            object.__setattr__(obj, fd.name, converted)
 
 
 def to_wire(obj: Any) -> dict[int, Any]:

@@ -76,12 +76,12 @@ def body_from_json(cls: type, data: dict[str, Any]) -> Any:
 
 def body_to_json(value: Any) -> Any:
     """Every field of a decoded body (defaults included) as JSON values."""
+    if isinstance(value, Point):
+        return [value.lat_e5, value.lon_e5]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {name: body_to_json(getattr(value, name)) for name, _ in _wire_fields(type(value))}
     if isinstance(value, bytes):
         return value.hex()
-    if isinstance(value, Point):
-        return [value.lat_e5, value.lon_e5]
     if isinstance(value, enum.IntEnum):
         return int(value)
     return value
