@@ -131,6 +131,7 @@ class Context:
         return Policy(
             bridge_keys=frozenset(config.zone.bridge_keys),
             max_skew=config.zone.max_clock_skew_s,
+            zone=config.zone.zone_id,
         )
 
     def say(self, text: str) -> None:

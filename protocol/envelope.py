@@ -36,6 +36,7 @@ from .errors import (
     Truncated,
     Unauthorized,
     UnknownKind,
+    WrongZone,
     UnsupportedVersion,
     UsageError,
 )
@@ -78,10 +79,12 @@ _K_KIND, _K_AUTHOR, _K_CREATED, _K_LIFETIME, _K_ZONE, _K_REFS, _K_BODY = range(7
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """What the receiver's zone allows: which keys may publish official mirrors."""
+    """What the receiver's zone allows: its id, which keys may publish official mirrors, and
+    how far ahead of the receiver's clock a message may be dated."""
 
     bridge_keys: frozenset[bytes] = frozenset()
     max_skew: int = DEFAULT_MAX_SKEW
+    zone: bytes | None = None  # None: accept every zone (tools, tests)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +239,8 @@ def verify_signature(env: Envelope) -> None:
 def check_acceptable(env: Envelope, *, now: int, policy: Policy) -> None:
     """Receiver-dependent rules: not expired, not from the future, sender authorised."""
     what = f"{env.kind.name.lower()} {env.short_id} from {_who(env.author)}"
+    if policy.zone is not None and env.zone != policy.zone:
+        raise WrongZone(f"{what}: belongs to zone {env.zone.hex()}, not {policy.zone.hex()}")
     if env.created > now + policy.max_skew:
         ahead = env.created - now
         raise FutureMessage(

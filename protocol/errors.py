@@ -30,6 +30,7 @@ __all__ = [
     "UnknownKind",
     "UnsupportedVersion",
     "UsageError",
+    "WrongZone",
 ]
 
 
@@ -107,6 +108,12 @@ class FutureMessage(InvalidMessage):
     """Created further in the future than the allowed clock skew."""
 
     code = "future-dated"
+
+
+class WrongZone(InvalidMessage):
+    """The message belongs to another aid zone."""
+
+    code = "wrong-zone"
 
 
 class Unauthorized(InvalidMessage):

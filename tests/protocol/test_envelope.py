@@ -39,6 +39,7 @@ from protocol.errors import (
     UnknownKind,
     UnsupportedVersion,
     UsageError,
+    WrongZone,
 )
 from protocol.kinds import (
     KIND_RULES,
@@ -581,6 +582,15 @@ def test_accept_is_decode_then_check() -> None:
     refused(env.raw, ExpiredMessage, check=lambda d: accept(d, now=env.expires, policy=POLICY))
     early = sealed(created=NOW + 601)
     refused(early.raw, FutureMessage, check=lambda d: accept(d, now=NOW, policy=POLICY))
+
+
+def test_a_zone_policy_refuses_other_zones() -> None:
+    env = sealed()
+    mine = dataclasses.replace(POLICY, zone=ZONE)
+    assert accept(env.raw, now=NOW, policy=mine) == env
+    elsewhere = dataclasses.replace(POLICY, zone=b"\xff\xff\xff\xff")
+    with pytest.raises(WrongZone, match=r"belongs to zone 01020304, not ffffffff"):
+        accept(env.raw, now=NOW, policy=elsewhere)
 
 
 # --- seal refuses what a receiver would refuse --------------------------------------------
