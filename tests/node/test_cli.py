@@ -655,6 +655,21 @@ def test_export_then_import_in_another_household(
     assert bob.count() == 3
 
 
+def test_a_bundle_from_another_zone_is_rejected(
+    alice: Household, tmp_path: Path, three_messages: list[str]
+) -> None:
+    stranger = Household(tmp_path / "stranger")
+    stranger.ok("init", "--zone-id", "ffffffff", "--zone-name", "Ailleurs")
+    path = tmp_path / "cle-usb.bundle"
+    alice.export(path)
+    result = stranger.run("import", str(path), "--json")
+    assert result.code == 4
+    report = json.loads(result.out)
+    assert (report["new"], report["rejected"]) == (0, 3)
+    assert {r["code"] for r in report["rejections"]} == {"wrong-zone"}
+    assert stranger.count() == 0
+
+
 def test_export_since(alice: Household, tmp_path: Path, three_messages: list[str]) -> None:
     path = tmp_path / "future.bundle"
     out = alice.ok("export", str(path), "--since", "2099-01-01T00:00").out
