@@ -3,7 +3,8 @@ raw Ed25519 verify rate measured in the same run.
 
 Run from the repository root::
 
-    venv/bin/python tests/benchmarks/bench_core.py [--quick] [--messages N] [--batch N]
+    .venv/bin/python tests/benchmarks/bench_core.py [--quick] [--messages N] [--batch N]
+        [--workers N] [--rounds N] [--profile]
 
 Prints Markdown. Rates are reported as ratios to the raw PyNaCl verify rate (one thread),
 measured in the same run, because these machines are shared and noisy (performance.md).
@@ -25,12 +26,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import nacl
 import nacl.signing
 
+import node.store
 from node.store import IngestResult, Store
 from protocol.envelope import (
     SIGNING_CONTEXT,
@@ -334,6 +337,12 @@ def ingest_into_fresh_store(
     return elapsed
 
 
+def ingest_without_verify(raws: Sequence[bytes], batch: int) -> float:
+    """Ingest with signature checks stubbed out: what decoding, checks and SQLite cost."""
+    with mock.patch.object(node.store, "verify_signature", lambda env: None):
+        return ingest_into_fresh_store(raws, batch, 0)
+
+
 def ingest_all(store: Store, raws: Sequence[bytes], batch: int) -> list[IngestResult]:
     results: list[IngestResult] = []
     for i in range(0, len(raws), batch):
@@ -362,10 +371,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, help="messages to ingest (default 20000)")
     parser.add_argument("--batch", type=int, default=500, help="messages per ingest call")
     parser.add_argument("--workers", type=int, default=2, help="the default verify workers")
+    parser.add_argument("--rounds", type=int, help="runs of each measurement (best is kept)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of ingest")
     args = parser.parse_args(argv)
     count = args.messages or (2000 if args.quick else 20000)
-    rounds = 1 if args.quick else 3
+    rounds = args.rounds or (1 if args.quick else 3)
 
     print("# entraide core benchmark\n")
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
@@ -396,6 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "threaded": lambda: time_threaded_verify(work, pool, args.workers),
                 "protocol": lambda: time_protocol_verify(envs),
                 "decode": lambda: time_decode(raws),
+                "no-verify": lambda: ingest_without_verify(raws, args.batch),
                 "inline": lambda: ingest_into_fresh_store(raws, args.batch, 0),
                 "pooled": lambda: ingest_into_fresh_store(raws, args.batch, args.workers),
                 "dupes": lambda: ingest_into_fresh_store(
@@ -419,6 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (f"raw PyNaCl verify, {args.workers} threads (the machine's parallelism)", "threaded", ""),
         ("protocol verify_signature, 1 thread", "protocol", ""),
         ("decode only (verify=False)", "decode", ""),
+        ("ingest with signature checks stubbed out (decode, checks, SQLite)", "no-verify", ""),
         ("ingest, verify_workers=0", "inline", "info"),
         (f"ingest, verify_workers={args.workers} (default)", "pooled", "goal"),
         (f"ingest of duplicates, verify_workers={args.workers}", "dupes", ""),

@@ -45,6 +45,7 @@ from protocol.errors import (
     Truncated,
     Unauthorized,
     UsageError,
+    WrongZone,
 )
 from protocol.kinds import (
     KIND_RULES,
@@ -250,6 +251,12 @@ def test_an_official_alert_from_a_listed_bridge_is_accepted(store: Store) -> Non
     env = official_alert(BOB)
     (result,) = ingest(store, env.raw, policy=Policy(bridge_keys=frozenset({env.author})))
     assert result.status == "new"
+
+
+def test_a_message_from_another_zone_is_rejected(store: Store) -> None:
+    (result,) = ingest(store, make().raw, policy=Policy(zone=b"\x00\x00\x00\x02"))
+    assert result.status == "rejected" and isinstance(result.error, WrongZone)
+    assert store.count() == 0
 
 
 def test_a_copy_of_a_rejected_input_gets_the_same_rejection(store: Store) -> None:
