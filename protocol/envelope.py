@@ -36,9 +36,9 @@ from .errors import (
     Truncated,
     Unauthorized,
     UnknownKind,
-    WrongZone,
     UnsupportedVersion,
     UsageError,
+    WrongZone,
 )
 from .kinds import BODY_TYPES, KIND_RULES, AlertOrigin, Body, Kind
 from .schema import from_wire, to_wire
@@ -56,6 +56,7 @@ __all__ = [
     "decode",
     "seal",
     "short_id",
+    "signature_valid",
     "verify_signature",
 ]
 
@@ -75,6 +76,10 @@ MAX_CREATED = 2**32 - 1
 DEFAULT_MAX_SKEW = 600
 
 _K_KIND, _K_AUTHOR, _K_CREATED, _K_LIFETIME, _K_ZONE, _K_REFS, _K_BODY = range(7)
+# Where the author key sits in every canonical envelope (see signature_valid).
+_AUTHOR_HEADER = bytes([_K_AUTHOR, 0x58, KEY_BYTES])
+_AUTHOR_START = 7
+_AUTHOR_END = _AUTHOR_START + KEY_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +131,15 @@ def _who(author: Any) -> str:
     return f"{author[:4].hex()}…" if isinstance(author, bytes) and len(author) >= 4 else "?"
 
 
+def _what(kind: Kind, author: bytes) -> str:
+    """How an error names a message before its id is known (built only when raising)."""
+    return f"{kind.name.lower()} from {_who(author)}"
+
+
+def _describe(env: Envelope) -> str:
+    return f"{env.kind.name.lower()} {env.short_id} from {_who(env.author)}"
+
+
 def _header_checks(
     content: dict[int, Any],
 ) -> tuple[Kind, bytes, int, int, bytes, tuple[bytes, ...]]:
@@ -145,34 +159,35 @@ def _header_checks(
         kind = Kind(kind_no)
     except ValueError:
         raise UnknownKind(f"message from {_who(author)}: unknown kind {kind_no}") from None
-    what = f"{kind.name.lower()} from {_who(author)}"
     rules = KIND_RULES[kind]
     created = content[_K_CREATED]
     if type(created) is not int or not MIN_CREATED <= created <= MAX_CREATED:
-        raise InvalidMessage(f"{what}: creation time {created!r} is not a plausible unix time")
+        raise InvalidMessage(
+            f"{_what(kind, author)}: creation time {created!r} is not a plausible unix time"
+        )
     lifetime = content.get(_K_LIFETIME, rules.default_lifetime)
     if type(lifetime) is not int or not 1 <= lifetime <= rules.max_lifetime:
         raise InvalidMessage(
-            f"{what}: lifetime {lifetime!r} min outside 1..{rules.max_lifetime} min"
+            f"{_what(kind, author)}: lifetime {lifetime!r} min outside 1..{rules.max_lifetime} min"
         )
     if _K_LIFETIME in content and lifetime == rules.default_lifetime:
-        raise NonCanonical(f"{what}: the default lifetime must be omitted")
+        raise NonCanonical(f"{_what(kind, author)}: the default lifetime must be omitted")
     zone = content[_K_ZONE]
     if type(zone) is not bytes or len(zone) != ZONE_BYTES:
-        raise InvalidMessage(f"{what}: zone must be {ZONE_BYTES} bytes")
+        raise InvalidMessage(f"{_what(kind, author)}: zone must be {ZONE_BYTES} bytes")
     refs_raw = content.get(_K_REFS, [])
     if type(refs_raw) is not list or any(
         type(r) is not bytes or len(r) != ID_BYTES for r in refs_raw
     ):
-        raise InvalidMessage(f"{what}: references must be 32-byte message ids")
+        raise InvalidMessage(f"{_what(kind, author)}: references must be 32-byte message ids")
     if _K_REFS in content and not refs_raw:
-        raise NonCanonical(f"{what}: an empty reference list must be omitted")
+        raise NonCanonical(f"{_what(kind, author)}: an empty reference list must be omitted")
     if len(set(refs_raw)) != len(refs_raw):
-        raise InvalidMessage(f"{what}: a message is referenced twice")
+        raise InvalidMessage(f"{_what(kind, author)}: a message is referenced twice")
     if not rules.min_refs <= len(refs_raw) <= rules.max_refs:
         raise InvalidMessage(
-            f"{what}: {len(refs_raw)} references (needs {rules.min_refs}..{rules.max_refs}: "
-            f"{rules.what_refs_mean})"
+            f"{_what(kind, author)}: {len(refs_raw)} references "
+            f"(needs {rules.min_refs}..{rules.max_refs}: {rules.what_refs_mean})"
         )
     return kind, author, created, lifetime, zone, tuple(refs_raw)
 
@@ -220,16 +235,34 @@ def decode(data: bytes, *, verify: bool = True) -> Envelope:
     return env
 
 
-def verify_signature(env: Envelope) -> None:
-    """Check the signature over the exact bytes received; raise :class:`BadSignature`.
+def signature_valid(data: bytes) -> bool:
+    """Whether ``data`` carries a valid signature by the author key at its canonical place.
 
-    Split from :func:`decode` so a store can verify many envelopes on worker threads
-    (libsodium releases the GIL) after cheap structural checks and deduplication.
+    A canonical envelope always starts ``01 A? 00 <kind> 01 58 20 <author: 32 bytes>`` (kinds
+    are below 24), so the signature can be checked before, or in parallel with, decoding.
+    Bytes without that shape return False: :func:`decode` will say what is wrong with them.
+    This lets a store verify many envelopes on worker threads (libsodium releases the GIL)
+    while its own thread decodes them.
     """
-    signed = env.raw[:-SIGNATURE_BYTES]
+    if (
+        len(data) < _AUTHOR_END + SIGNATURE_BYTES
+        or data[0] != VERSION
+        or data[2] != _K_KIND
+        or data[4:_AUTHOR_START] != _AUTHOR_HEADER
+    ):
+        return False
     try:
-        nacl.signing.VerifyKey(env.author).verify(SIGNING_CONTEXT + signed, env.signature)
+        nacl.signing.VerifyKey(data[_AUTHOR_START:_AUTHOR_END]).verify(
+            SIGNING_CONTEXT + data[:-SIGNATURE_BYTES], data[-SIGNATURE_BYTES:]
+        )
     except (nacl.exceptions.BadSignatureError, ValueError, TypeError):
+        return False
+    return True
+
+
+def verify_signature(env: Envelope) -> None:
+    """Check the signature over the exact bytes received; raise :class:`BadSignature`."""
+    if not signature_valid(env.raw):
         raise BadSignature(
             f"{env.kind.name.lower()} from {_who(env.author)}: signature does not verify "
             "(forged or corrupted)"
@@ -238,24 +271,27 @@ def verify_signature(env: Envelope) -> None:
 
 def check_acceptable(env: Envelope, *, now: int, policy: Policy) -> None:
     """Receiver-dependent rules: not expired, not from the future, sender authorised."""
-    what = f"{env.kind.name.lower()} {env.short_id} from {_who(env.author)}"
     if policy.zone is not None and env.zone != policy.zone:
-        raise WrongZone(f"{what}: belongs to zone {env.zone.hex()}, not {policy.zone.hex()}")
+        raise WrongZone(
+            f"{_describe(env)}: belongs to zone {env.zone.hex()}, not {policy.zone.hex()}"
+        )
     if env.created > now + policy.max_skew:
         ahead = env.created - now
         raise FutureMessage(
-            f"{what}: created {_duration(ahead)} in the future "
+            f"{_describe(env)}: created {_duration(ahead)} in the future "
             f"(max clock skew {_duration(policy.max_skew)})"
         )
     if env.expires <= now:
-        raise ExpiredMessage(f"{what}: expired {_duration(now - env.expires)} ago")
+        raise ExpiredMessage(f"{_describe(env)}: expired {_duration(now - env.expires)} ago")
     body = env.body
     if (
         env.kind is Kind.ALERT
         and getattr(body, "origin", None) is AlertOrigin.OFFICIAL
         and env.author not in policy.bridge_keys
     ):
-        raise Unauthorized(f"{what}: official alert from a key the zone does not list as bridge")
+        raise Unauthorized(
+            f"{_describe(env)}: official alert from a key the zone does not list as bridge"
+        )
 
 
 def accept(data: bytes, *, now: int, policy: Policy) -> Envelope:

@@ -289,10 +289,10 @@ def test_a_mixed_batch_stores_exactly_the_good_ones(store: Store) -> None:
 
 
 def test_a_bug_propagates_and_stores_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(env: Envelope) -> None:
+    def broken(raw: bytes) -> bool:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(node.store, "verify_signature", broken)
+    monkeypatch.setattr(node.store, "signature_valid", broken)
     with pytest.raises(RuntimeError, match="bug"):
         ingest(store, *(e.raw for e in many(40)))
     monkeypatch.undo()
