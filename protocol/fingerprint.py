@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 
-from protocol.errors import UsageError
+from .errors import UsageError
 
 __all__ = ["FINGERPRINT_DOMAIN", "PUBLIC_KEY_SIZE", "fingerprint"]
 

@@ -213,9 +213,14 @@ def _to_plain(fd: _Field, value: Any) -> Any:
 def from_wire(cls: type[T], data: Mapping[int, Any], where: str = "body") -> T:
     """Build a body from its CBOR map, enforcing every field rule."""
     by_key = _by_key(cls)
+    previous = -1
     for key in data:
-        if key not in by_key:
-            raise InvalidMessage(f"{where}: unknown field {key}")
+        # Exact type: a CBOR true or 1.0 as a key must not pass for the integer 1.
+        if type(key) is not int or key not in by_key:
+            raise InvalidMessage(f"{where}: unknown field {key!r}")
+        if key <= previous:
+            raise NonCanonical(f"{where}: fields not in ascending key order")
+        previous = key
     values: dict[str, Any] = {}
     for key, fd in by_key.items():
         if key in data:
