@@ -45,10 +45,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +64,8 @@ from protocol.envelope import (
 )
 from protocol.errors import LocalError, PeerError, UsageError
 from protocol.kinds import Kind
+
+from .verifier import SignatureVerifier
 
 __all__ = [
     "APPLICATION_ID",
@@ -89,13 +89,12 @@ BUSY_TIMEOUT_MS = 5000
 
 _SIGNATURE_BYTES = 64
 _MIN_ENVELOPE_BYTES = 2 + _SIGNATURE_BYTES
-#: Verification tasks per worker thread in one ingest, and the fewest envelopes in one.
-_CHUNKS_PER_WORKER = 8
-_MIN_CHUNK = 16
-#: Below this many signatures to check, verifying inline beats handing work to threads.
-_MIN_PARALLEL = 2 * _MIN_CHUNK
-#: GIL switch interval (s) while verifier threads run (see _responsive_threads).
-_SWITCH_INTERVAL = 0.001
+#: Parts a batch's signatures come back in from the helper process (each part is stored
+#: while the helper checks the next), and the fewest envelopes in one part.
+_PARTS = 8
+_MIN_PART = 16
+#: Below this many signatures to check, verifying inline beats a round trip to the helper.
+_MIN_PARALLEL = 2 * _MIN_PART
 #: Ids per ``IN (...)`` query (SQLite allows 32766 host parameters; stay far below).
 _QUERY_CHUNK = 500
 
@@ -184,22 +183,22 @@ class Store:
         """Use :meth:`Store.open`."""
         self._conn: sqlite3.Connection | None = conn
         self._path = path
-        self._verify_workers = verify_workers
-        self._pool: ThreadPoolExecutor | None = None
+        self._verifier = SignatureVerifier() if verify_workers else None
         self._lock = threading.Lock()
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, verify_workers: int = 2) -> Store:
+    def open(cls, path: Path, *, verify_workers: int = 1) -> Store:
         """Open the store at ``path``, creating it (mode 0600) with its schema if missing.
 
-        ``verify_workers`` threads check signatures in parallel during large ingests
-        (0: verify on the calling thread). Raises :class:`NotAStore`, :class:`NewerStore`,
+        With ``verify_workers=1``, a helper process (started on the first large ingest)
+        checks signatures while this thread decodes and stores; with 0, signatures are
+        checked on the calling thread. Raises :class:`NotAStore`, :class:`NewerStore`,
         :class:`StoreCorrupt` or :class:`StoreError`.
         """
-        if verify_workers < 0:
-            raise UsageError(f"verify_workers must be 0 or more, not {verify_workers}")
+        if verify_workers not in (0, 1):
+            raise UsageError(f"verify_workers must be 0 or 1, not {verify_workers}")
         path = Path(path)
         if not path.parent.is_dir():
             raise StoreError(
@@ -221,12 +220,12 @@ class Store:
         return cls(conn, path, verify_workers=verify_workers)
 
     def close(self) -> None:
-        """Close the database and stop the verifier threads. Closing twice is harmless."""
+        """Close the database and stop the verifier process. Closing twice is harmless."""
         with self._lock:
             conn, self._conn = self._conn, None
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            verifier, self._verifier = self._verifier, None
+        if verifier is not None:
+            verifier.close()
         if conn is not None:
             with suppress(sqlite3.Error):  # only a planner hint; never worth failing a close
                 conn.execute("PRAGMA optimize")
@@ -307,15 +306,15 @@ class Store:
         for index, _, mid in unique:
             if mid is not None and mid in stored:
                 results[index] = IngestResult("duplicate", id=mid)
-        # 3. Large batches: signatures are checked on worker threads, chunk by chunk, straight
-        #    from the raw bytes, while this thread decodes and then inserts the chunks already
-        #    verified (libsodium and SQLite both release the GIL).
-        chunks = self._chunks(len(todo))
-        parallel = len(chunks) > 1
-        pending = self._start_verifying(todo, chunks) if parallel else None
-        # 4. Structural decode and the receiver's rules.
-        decoded: dict[int, Envelope] = {}
-        with _responsive_threads(parallel):
+        # 3. Large batches: a helper process checks the signatures, straight from the raw
+        #    bytes, while this thread decodes the batch and then stores each part of it as
+        #    soon as its signatures are known.
+        verifier = self._verifier if len(todo) >= _MIN_PARALLEL else None
+        part = max(_MIN_PART, -(-len(todo) // _PARTS)) if verifier else max(len(todo), 1)
+        answers = verifier.check([raw for _, raw, _ in todo], part) if verifier else None
+        try:
+            # 4. Structural decode and the receiver's rules.
+            decoded: dict[int, Envelope] = {}
             for index, raw, _ in todo:
                 try:
                     env = decode(raw, verify=False)
@@ -326,15 +325,15 @@ class Store:
                 decoded[index] = env
             # 5. The first validly signed copy of each id is new (in input order).
             accepted: set[bytes] = set()
-            for n, (start, end) in enumerate(chunks):
-                part = todo[start:end]
-                if pending is not None:
-                    valid = pending[n].result()
-                else:  # one small chunk: verify inline, only what passed the cheap checks
-                    valid = [index in decoded and signature_valid(raw) for index, raw, _ in part]
+            for start in range(0, len(todo), part):
+                some = todo[start : start + part]
+                if answers is not None:
+                    valid = next(answers)
+                else:  # small batch: verify here, only what passed the cheap checks
+                    valid = [index in decoded and signature_valid(raw) for index, raw, _ in some]
                 rows: list[tuple[object, ...]] = []
                 ref_rows: list[tuple[bytes, bytes]] = []
-                for (index, _, _), ok in zip(part, valid, strict=True):
+                for (index, _, _), ok in zip(some, valid, strict=True):
                     env_or_none = decoded.get(index)
                     if env_or_none is None:
                         continue
@@ -369,6 +368,9 @@ class Store:
                     conn.executemany("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
                 if ref_rows:
                     conn.executemany("INSERT INTO refs (id, ref) VALUES (?, ?)", ref_rows)
+        finally:
+            if answers is not None:
+                answers.close()  # an abandoned batch must not leave answers in the pipe
         for index, first in copies:
             original = results[first]
             assert original is not None
@@ -378,31 +380,6 @@ class Store:
                 else original
             )
         return [r for r in results if r is not None]
-
-    def _chunks(self, count: int) -> list[tuple[int, int]]:
-        """How a batch is cut for verification: one chunk when it is verified inline."""
-        workers = self._verify_workers
-        if workers == 0 or count < _MIN_PARALLEL:
-            return [(0, count)]
-        size = max(_MIN_CHUNK, -(-count // (_CHUNKS_PER_WORKER * workers)))
-        return [(start, min(start + size, count)) for start in range(0, count, size)]
-
-    def _start_verifying(
-        self, todo: list[tuple[int, bytes, bytes | None]], chunks: list[tuple[int, int]]
-    ) -> list[Future[list[bool]]]:
-        """Check the signatures of each chunk on the worker threads."""
-        pool = self._verifier_pool()
-        return [
-            pool.submit(_verify_chunk, [raw for _, raw, _ in todo[start:end]])
-            for start, end in chunks
-        ]
-
-    def _verifier_pool(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(
-                max_workers=self._verify_workers, thread_name_prefix="entraide-verify"
-            )
-        return self._pool
 
     def _existing(self, conn: sqlite3.Connection, ids: list[bytes]) -> set[bytes]:
         found: set[bytes] = set()
@@ -663,27 +640,3 @@ def _prefix_range(hex_prefix: str) -> tuple[bytes, bytes | None]:
     if following == 16 ** len(prefix):
         return low, None
     return low, bytes.fromhex(f"{following:0{len(prefix)}x}{pad}")
-
-
-def _verify_chunk(chunk: Sequence[bytes]) -> list[bool]:
-    """Check the signatures of a chunk of envelopes (runs on a worker thread)."""
-    return [signature_valid(raw) for raw in chunk]
-
-
-@contextmanager
-def _responsive_threads(enabled: bool) -> Iterator[None]:
-    """Hand the GIL over more often while verifier threads are busy.
-
-    A worker coming back from libsodium needs the GIL to start its next signature; with the
-    default 5 ms switch interval it idles while this thread decodes. 1 ms keeps both CPUs
-    busy (measured on 2 vCPUs: ingest 57 → 51 µs per message).
-    """
-    if not enabled:
-        yield
-        return
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(min(previous, _SWITCH_INTERVAL))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)
