@@ -89,6 +89,8 @@ BUSY_TIMEOUT_MS = 5000
 
 _SIGNATURE_BYTES = 64
 _MIN_ENVELOPE_BYTES = 2 + _SIGNATURE_BYTES
+#: Helper processes checking signatures during large ingests (where there are several CPUs).
+DEFAULT_VERIFY_WORKERS = 2
 #: Parts a batch's signatures come back in from the helper process (each part is stored
 #: while the helper checks the next), and the fewest envelopes in one part.
 _PARTS = 8
@@ -183,22 +185,25 @@ class Store:
         """Use :meth:`Store.open`."""
         self._conn: sqlite3.Connection | None = conn
         self._path = path
-        self._verifier = SignatureVerifier() if verify_workers else None
+        self._verifier = SignatureVerifier(verify_workers) if verify_workers else None
         self._lock = threading.Lock()
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, verify_workers: int = 1) -> Store:
+    def open(cls, path: Path, *, verify_workers: int | None = None) -> Store:
         """Open the store at ``path``, creating it (mode 0600) with its schema if missing.
 
-        With ``verify_workers=1``, a helper process (started on the first large ingest)
-        checks signatures while this thread decodes and stores; with 0, signatures are
-        checked on the calling thread. Raises :class:`NotAStore`, :class:`NewerStore`,
-        :class:`StoreCorrupt` or :class:`StoreError`.
+        ``verify_workers`` helper processes (started on the first large ingest) check
+        signatures while this thread decodes and stores; with 0, signatures are checked on
+        the calling thread. By default: 2 where the machine has several CPUs, else 0.
+        Raises :class:`NotAStore`, :class:`NewerStore`, :class:`StoreCorrupt` or
+        :class:`StoreError`.
         """
-        if verify_workers not in (0, 1):
-            raise UsageError(f"verify_workers must be 0 or 1, not {verify_workers}")
+        if verify_workers is None:
+            verify_workers = DEFAULT_VERIFY_WORKERS if (os.cpu_count() or 1) > 1 else 0
+        if not 0 <= verify_workers <= 8:
+            raise UsageError(f"verify_workers must be 0 to 8, not {verify_workers}")
         path = Path(path)
         if not path.parent.is_dir():
             raise StoreError(

@@ -1,4 +1,4 @@
-"""Signature checking in a helper process, beside the store's own work.
+"""Signature checking in helper processes, beside the store's own work.
 
 Verifying an Ed25519 signature (~45 µs) costs four times decoding an envelope and three times
 storing it, so a large ingest is bound by it. Threads do not help much: every verification
@@ -50,58 +50,82 @@ def _serve(conn: Connection) -> None:
             conn.send_bytes(bytes(signature_valid(raw) for raw in raws[start : start + part]))
 
 
-class SignatureVerifier:
-    """One helper process checking signatures; started on first use, stopped by ``close``."""
+class _Helper:
+    """One helper process and the parent's end of its pipe."""
 
     def __init__(self) -> None:
-        self._process: BaseProcess | None = None
-        self._conn: Connection | None = None
+        context = multiprocessing.get_context("spawn")  # never fork a threaded daemon
+        self.conn, child = context.Pipe()
+        self.process: BaseProcess = context.Process(
+            target=_serve, args=(child,), name="entraide-verifier", daemon=True
+        )
+        self.process.start()
+        child.close()
 
-    def _start(self) -> Connection:
-        if self._conn is None:
-            context = multiprocessing.get_context("spawn")  # never fork a threaded daemon
-            parent, child = context.Pipe()
-            process = context.Process(
-                target=_serve, args=(child,), name="entraide-verifier", daemon=True
-            )
-            process.start()
-            child.close()
-            self._process, self._conn = process, parent
-        return self._conn
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(_STOP)
+        self.conn.close()
+        self.process.join(_JOIN_TIMEOUT_S)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(_JOIN_TIMEOUT_S)
+
+
+class SignatureVerifier:
+    """Helper processes checking signatures; started on first use, stopped by ``close``.
+
+    A batch is cut into consecutive slices, one per helper, each slice a whole number of
+    parts; answers are read back slice by slice, in the batch's order.
+    """
+
+    def __init__(self, processes: int = 1) -> None:
+        if processes < 1:
+            raise ValueError("a SignatureVerifier needs at least one process")
+        self._processes = processes
+        self._helpers: list[_Helper] = []
 
     def check(self, raws: Sequence[bytes], part: int) -> Answers:
-        """Send ``raws`` to the helper now; then yield their validity ``part`` at a time.
+        """Send ``raws`` to the helpers now; then yield their validity ``part`` at a time.
 
-        The helper starts working as soon as this is called; iterate the result when the
-        answers are needed. Falls back to checking in this process if the helper fails.
+        The helpers start working as soon as this is called; iterate the result when the
+        answers are needed. Falls back to checking in this process if a helper fails.
         """
-        sent = False
+        parts = -(-len(raws) // part)
+        per_helper = -(-parts // self._processes) * part
+        slices = [raws[i : i + per_helper] for i in range(0, len(raws), per_helper)]
+        sent: list[_Helper | None] = []
         try:
-            conn = self._start()
-            conn.send((list(raws), part))
-            sent = True
+            if not self._helpers:
+                self._helpers = [_Helper() for _ in range(self._processes)]
+            for helper, some in zip(self._helpers, slices, strict=False):
+                helper.conn.send((list(some), part))
+                sent.append(helper)
         except (OSError, EOFError, ValueError) as exc:
             log.warning("signature helper unavailable (%s); verifying in-process", exc)
             self.close()
-        return self._answers(raws, part, sent)
+            sent = []
+        sent += [None] * (len(slices) - len(sent))
+        return self._answers(list(zip(sent, slices, strict=True)), part)
 
-    def _answers(self, raws: Sequence[bytes], part: int, sent: bool) -> Answers:
-        expected = -(-len(raws) // part)
+    def _answers(self, work: list[tuple[_Helper | None, Sequence[bytes]]], part: int) -> Answers:
+        expected = sum(-(-len(some) // part) for _, some in work)
         given = 0
         try:
-            for answer in self._parts(raws, part, sent):
-                given += 1
-                yield answer
+            for helper, some in work:
+                for answer in self._parts(helper, some, part):
+                    given += 1  # counted before handing it over: the last one completes
+                    yield answer
         finally:
-            if given < expected and sent:
-                self.close()  # unread answers left in the pipe would pass for the next
+            if given < expected and any(helper is not None for helper, _ in work):
+                self.close()  # unread answers left in a pipe would pass for the next batch
 
-    def _parts(self, raws: Sequence[bytes], part: int, sent: bool) -> Answers:
+    def _parts(self, helper: _Helper | None, raws: Sequence[bytes], part: int) -> Answers:
         for start in range(0, len(raws), part):
             chunk = raws[start : start + part]
-            if sent and self._conn is not None:
+            if helper is not None and helper in self._helpers:
                 try:
-                    answer = self._conn.recv_bytes()
+                    answer = helper.conn.recv_bytes()
                     if len(answer) == len(chunk):
                         yield [flag == 1 for flag in answer]
                         continue
@@ -109,19 +133,10 @@ class SignatureVerifier:
                     pass
                 log.warning("signature helper stopped answering; verifying in-process")
                 self.close()
-                sent = False
             yield [signature_valid(raw) for raw in chunk]
 
     def close(self) -> None:
-        """Stop the helper process (idempotent)."""
-        conn, process = self._conn, self._process
-        self._conn = self._process = None
-        if conn is not None:
-            with contextlib.suppress(OSError, ValueError):
-                conn.send(_STOP)
-            conn.close()
-        if process is not None:
-            process.join(_JOIN_TIMEOUT_S)
-            if process.is_alive():
-                process.kill()
-                process.join(_JOIN_TIMEOUT_S)
+        """Stop the helper processes (idempotent)."""
+        helpers, self._helpers = self._helpers, []
+        for helper in helpers:
+            helper.stop()

@@ -118,7 +118,7 @@ def official_alert(key: SigningKey) -> Envelope:
     )
 
 
-@pytest.fixture(params=[0, 1], ids=["inline", "helper"])
+@pytest.fixture(params=[0, 2], ids=["inline", "helpers"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     with Store.open(tmp_path / "store.sqlite3", verify_workers=request.param) as s:
         yield s
