@@ -10,11 +10,15 @@ Per batch, cheapest work first::
 
     exact copies within the batch     -> share the first copy's result
     id = SHA-256(signed bytes)        -> already stored? "duplicate", nothing decoded
+    signatures (~45 µs each)          -> from 32 in a batch: sent at once to helper
+                                         processes (node/verifier.py), which check them
+                                         while this thread does the two steps below
     decode(verify=False)              -> structure, canonical form, kind rules
-    check_acceptable(now, policy)     -> expired, future-dated, unauthorised
-    verify_signature                  -> ~45 µs each; from 32 a batch, on the worker
-                                         threads (libsodium releases the GIL)
-    first valid copy of each id       -> "new", inserted; later valid copies "duplicate"
+    check_acceptable(now, policy)     -> wrong zone, expired, future-dated, unauthorised
+    first validly signed copy of an id -> "new", inserted part by part as the helpers
+                                         answer; later valid copies "duplicate"
+
+Small batches check signatures here, after decoding, so that junk costs no signature check.
 
 A duplicate costs a hash and an index lookup (~3 µs), not a decode and a verify: gossip
 delivers most messages several times. The price: a copy of a stored message with damaged
