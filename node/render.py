@@ -429,6 +429,15 @@ def board(
         )
         data["tips"] = [envelope_to_json(t.envelope) for t in b.tips]
 
+    if not messages:
+        out += [
+            "",
+            tr(
+                "Nothing yet. Say you are safe with `entraide post checkin`, or bring messages "
+                "from a neighbour with `entraide import FILE`.",
+                lang,
+            ),
+        ]
     return "\n".join(out), data
 
 

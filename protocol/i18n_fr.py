@@ -394,6 +394,11 @@ FR: Final[Mapping[str, str]] = {
     "state": "état",
     "closed": "fermé",
     "Tips and drills": "Conseils et exercices",
+    "Nothing yet. Say you are safe with `entraide post checkin`, or bring messages "
+    "from a neighbour with `entraide import FILE`.": (
+        "Rien pour l'instant. Dites que vous êtes en sécurité avec `entraide post checkin`, "
+        "ou apportez les messages d'un voisin avec `entraide import FICHIER`."
+    ),
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).
