@@ -31,8 +31,11 @@ _INT_MIN = -(2**64)
 _INT_MAX = 2**64 - 1
 
 
-def _refuse_tag(decoder: Any) -> NoReturn:
-    raise DecodeError("CBOR tags are not allowed")
+def _refusal(tag: int) -> Any:
+    def refuse(*args: Any) -> NoReturn:  # cbor2 passes (decoder, value)
+        raise DecodeError(f"CBOR tag {tag} is not allowed (no tags are)")
+
+    return refuse
 
 
 class _RefuseEveryTag(Mapping[int, Any]):
@@ -43,7 +46,7 @@ class _RefuseEveryTag(Mapping[int, Any]):
     """
 
     def __getitem__(self, tag: int) -> Any:
-        return _refuse_tag
+        return _refusal(tag)
 
     def __contains__(self, tag: object) -> bool:
         return True
@@ -59,6 +62,7 @@ _REFUSE_TAGS = _RefuseEveryTag()
 
 
 def _refuse_unknown_tag(decoder: Any, tag: Any) -> NoReturn:
+    # Unreachable while _REFUSE_TAGS claims every tag; kept as a second lock.
     raise DecodeError("CBOR tags are not allowed")
 
 

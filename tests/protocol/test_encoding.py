@@ -298,3 +298,12 @@ def test_error_messages_name_the_thing() -> None:
         decode_canonical(bytes.fromhex("c100"), max_size=10, what="bundle")
     with pytest.raises(DecodeError, match=r"value\.0: CBOR type float"):
         decode_canonical(bytes.fromhex("a100f93c00"), max_size=10, what="value")
+
+
+@pytest.mark.parametrize(
+    ("hex_item", "tag"),
+    [("c11a5f5e1000", 1), ("c24101", 2), ("d8236161", 35), ("d81c8100", 28), ("d9270f00", 9999)],
+)
+def test_a_refused_tag_is_named(hex_item: str, tag: int) -> None:
+    with pytest.raises(DecodeError, match=rf"CBOR tag {tag} is not allowed"):
+        decode_canonical(bytes.fromhex(hex_item), max_size=100)
