@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from node.cli import main, parse_duration_minutes
+from node.cli import main
+from node.cli_args import parse_duration_minutes
 from node.identity import load_identity
 from node.store import Store
 from protocol import kinds as k

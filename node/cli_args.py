@@ -1,0 +1,680 @@
+"""The grammar of the ``entraide`` command line: argument types and parsers, in French and
+English.
+
+Every value is checked here, before anything is signed, with the limits of the protocol's
+own field declarations (protocol/kinds.py), so an error names the option the user typed.
+The options common to every command (``--home``, ``--json``, ``--lang``) are accepted before
+or after the command name: the subcommands' copies default to ``argparse.SUPPRESS``, so they
+never overwrite a value given earlier on the line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import enum
+import re
+from collections.abc import Callable, Collection
+from datetime import datetime
+from typing import Any, TypeVar
+
+from protocol import kinds as k
+from protocol.errors import InvalidMessage, UsageError
+from protocol.i18n import enum_title, label, parse_label, tr
+from protocol.schema import FieldSpec, Point, check_text
+
+from . import render
+from .config import NAME_MAX
+
+_T = TypeVar("_T")
+
+# ---------------------------------------------------------------- argument types
+# Each parser takes the text and the language of its error message, and raises UsageError;
+# _arg_type turns that into the ArgumentTypeError argparse reports as "argument --x: ...".
+
+
+def _arg_type(parse: Callable[[str, str], _T], lang: str, name: str) -> Callable[[str], _T]:
+    def convert(text: str) -> _T:
+        try:
+            return parse(text, lang)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def _enum_parser(
+    enum_cls: type[enum.IntEnum], members: Collection[Any] | None = None
+) -> Callable[[str, str], Any]:
+    def parse(text: str, lang: str) -> Any:
+        value = parse_label(enum_cls, text, lang)
+        if members is not None and value not in members:
+            raise UsageError(
+                tr(
+                    '"{value}" can be offered but not requested; accepted values: {choices}',
+                    lang,
+                    value=label(value, lang),
+                    choices=", ".join(label(m, lang) for m in members),
+                )
+            )
+        return value
+
+    return parse
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d|j|w|sem)?\s*$", re.IGNORECASE)
+_UNIT_MINUTES = {"m": 1, "min": 1, "h": 60, "d": 1440, "j": 1440, "w": 10080, "sem": 10080}
+
+
+def parse_duration_minutes(text: str, lang: str = "en") -> int:
+    """'90', '90m', '4h', '3d' (or '3j'), '1w' (or '1sem') → minutes."""
+    match = _DURATION.match(text)
+    if not match:
+        raise UsageError(
+            tr('"{text}" is not a duration: use minutes, or 30m, 4h, 3d, 1w', lang, text=text)
+        )
+    return int(match.group(1)) * _UNIT_MINUTES[(match.group(2) or "m").lower()]
+
+
+def parse_lifetime(text: str, lang: str = "en") -> int:
+    minutes = parse_duration_minutes(text, lang)
+    if minutes < 1:
+        raise UsageError(tr("a lifetime is at least 1 minute", lang))
+    return minutes
+
+
+def parse_point(text: str, lang: str = "en") -> Point:
+    try:
+        lat_text, lon_text = text.split(",")
+        return Point.from_degrees(float(lat_text), float(lon_text))
+    except (ValueError, InvalidMessage):
+        raise UsageError(
+            tr(
+                '"{text}" is not a position: use LATITUDE,LONGITUDE in degrees with a '
+                "decimal point, e.g. 43.6045,1.4440",
+                lang,
+                text=text,
+            )
+        ) from None
+
+
+def parse_key(text: str, lang: str = "en") -> bytes:
+    try:
+        key = bytes.fromhex(text.strip())
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise UsageError(
+            tr('"{text}" is not a public key: give its 64 hex digits', lang, text=text)
+        )
+    return key
+
+
+def parse_time(text: str, lang: str = "en") -> int:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            tr('"{text}" is not a date: use the form 2026-11-22T14:00', lang, text=text)
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # local time, as the user means it
+    return int(moment.timestamp())
+
+
+def parse_zone_id(text: str, lang: str = "en") -> bytes:
+    value = text.strip()
+    if not re.fullmatch(r"[0-9a-fA-F]{8}", value):
+        raise UsageError(
+            tr('"{text}" is not a zone id: 8 hex digits, like 3f2a9c01', lang, text=text)
+        )
+    return bytes.fromhex(value)
+
+
+def parse_zone_name(text: str, lang: str = "en") -> str:
+    if not text.strip() or len(text) > NAME_MAX or not text.isprintable():
+        raise UsageError(tr("a zone name is 1 to {max} characters on one line", lang, max=NAME_MAX))
+    return text
+
+
+def parse_peer(text: str, lang: str = "en") -> str:
+    if not text.startswith("/"):
+        raise UsageError(
+            tr(
+                '"{text}" is not a peer address: it starts with "/", '
+                "like /ip4/192.168.1.10/tcp/4001",
+                lang,
+                text=text,
+            )
+        )
+    return text
+
+
+def _spec(body_cls: type[Any], name: str) -> FieldSpec:
+    """The wire rules of a body field (limits the CLI checks before anything is signed)."""
+    for f in dataclasses.fields(body_cls):
+        if f.name == name:
+            spec = f.metadata["wire"]
+            assert isinstance(spec, FieldSpec)
+            return spec
+    raise AssertionError(f"{body_cls.__name__} has no field {name}")
+
+
+def _text_parser(
+    body_cls: type[Any], name: str, *, required: bool = False
+) -> Callable[[str, str], str]:
+    """A text checked against the limits of ``body_cls.name``: size in bytes, no control
+    characters, and not blank if ``required``."""
+    spec = _spec(body_cls, name)
+
+    def parse(text: str, lang: str) -> str:
+        size = len(text.encode("utf-8"))
+        if size > spec.max_bytes:
+            raise UsageError(
+                tr(
+                    "too long: {size} bytes, at most {max} (an accented letter counts as 2)",
+                    lang,
+                    size=size,
+                    max=spec.max_bytes,
+                )
+            )
+        if required and not text.strip():
+            raise UsageError(tr("must not be empty", lang))
+        try:
+            check_text(text, name, spec.max_bytes, spec.multiline)
+        except InvalidMessage:
+            raise UsageError(
+                tr("contains a control character, which is not allowed", lang)
+            ) from None
+        return text
+
+    return parse
+
+
+def _int_parser(body_cls: type[Any], name: str) -> Callable[[str, str], int]:
+    """A whole number within the limits of ``body_cls.name``."""
+    spec = _spec(body_cls, name)
+    low = 0 if spec.min_value is None else spec.min_value
+    high = spec.max_value
+
+    def parse(text: str, lang: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise UsageError(tr('"{text}" is not a whole number', lang, text=text)) from None
+        if value < low or (high is not None and value > high):
+            raise UsageError(
+                tr(
+                    "{value} is out of range: from {min} to {max}",
+                    lang,
+                    value=value,
+                    min=low,
+                    max=high,
+                )
+            )
+        return value
+
+    return parse
+
+
+# ---------------------------------------------------------------- the parser
+
+
+def _common_options(parser: argparse.ArgumentParser, lang: str, *, top: bool) -> None:
+    """--home, --json, --lang. Only the top-level parser has defaults: on a subcommand, a
+    default would overwrite the value given before the command name."""
+
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--home",
+        metavar=tr("DIR", lang),
+        default=default(None),
+        help=tr("node directory (default: $ENTRAIDE_HOME or the user data directory)", lang),
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=default(False),
+        help=tr("machine-readable JSON output", lang),
+    )
+    parser.add_argument(
+        "--lang",
+        choices=["fr", "en"],
+        default=default(None),
+        help=tr("language of the output (default: the node's, else from the locale)", lang),
+    )
+
+
+def build_parser(lang: str) -> argparse.ArgumentParser:
+    def t(msgid: str, **params: object) -> str:
+        return tr(msgid, lang, **params)
+
+    common = argparse.ArgumentParser(add_help=False)
+    _common_options(common, lang, top=False)
+
+    parser = argparse.ArgumentParser(
+        prog="entraide",
+        description=t(
+            "entraide: neighbourhood mutual aid that keeps working\n"
+            "without power, phone network or internet."
+        ),
+        epilog=t(
+            'Start with: entraide init --zone-name "My street"\n\n'
+            "Exit codes: 0 ok, 1 internal error (please report it), 2 bad usage,\n"
+            "3 node not set up or unusable, 4 input rejected, 5 not found."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common_options(parser, lang, top=True)
+    sub = parser.add_subparsers(dest="command", metavar=t("COMMAND"))
+
+    p = sub.add_parser(
+        "init",
+        parents=[common],
+        help=t("create this household's identity and create or join an aid zone"),
+        description=t(
+            "Create the household identity (an Ed25519 key kept in the node directory) and "
+            "the zone settings. Without --zone-id a new zone is created; with the zone id "
+            "your coordinator gave you, you join it."
+        ),
+    )
+    p.add_argument(
+        "--zone-name",
+        metavar=t("NAME"),
+        type=_arg_type(parse_zone_name, lang, "name"),
+        help=t("name of the aid zone"),
+    )
+    p.add_argument(
+        "--zone-id",
+        metavar="HEX",
+        type=_arg_type(parse_zone_id, lang, "zone id"),
+        help=t("join the zone with this 8-hex-digit id"),
+    )
+    p.add_argument(
+        "--bridge-key",
+        metavar="HEX",
+        type=_arg_type(parse_key, lang, "key"),
+        action="append",
+        default=[],
+        help=t("public key of a town-hall bridge allowed to publish official alerts (repeatable)"),
+    )
+    p.add_argument(
+        "--peer",
+        metavar="MULTIADDR",
+        type=_arg_type(parse_peer, lang, "peer"),
+        action="append",
+        default=[],
+        help=t("bootstrap peer address (repeatable)"),
+    )
+    p.add_argument(
+        "--language",
+        choices=["fr", "en"],
+        help=t("language of this node (default: from the locale)"),
+    )
+    p.add_argument(
+        "--force", action="store_true", help=t("rewrite the zone settings of an existing node")
+    )
+
+    sub.add_parser(
+        "whoami", parents=[common], help=t("show this household's key, fingerprint and zone")
+    )
+
+    _add_post_parser(sub, common, lang)
+
+    p = sub.add_parser(
+        "board",
+        parents=[common],
+        help=t("show the zone's board: alerts, help, check-ins, incidents, resource points"),
+    )
+    p.add_argument(
+        "section",
+        nargs="?",
+        default="all",
+        choices=["all", *render.SECTIONS],
+        help=t("which part of the board (default: all)"),
+    )
+    _enum_option(p, "--need", k.Need, t("only requests for this need"), lang)
+    _enum_option(p, "--urgency", k.RequestUrgency, t("only requests of this urgency"), lang)
+    p.add_argument("--mine", action="store_true", help=t("only my requests and my claims"))
+
+    p = sub.add_parser("show", parents=[common], help=t("show one message in full"))
+    p.add_argument("id", metavar="ID", help=t("message id or its first hex digits (at least 4)"))
+
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        help=t("write live messages to a bundle file (to carry by hand to another node)"),
+    )
+    p.add_argument("file", metavar=t("FILE"), help=t("bundle file to write ('-' for stdout)"))
+    p.add_argument(
+        "--since",
+        metavar=t("DATE"),
+        type=_arg_type(parse_time, lang, "date"),
+        help=t("only messages created after this date and time, e.g. 2026-11-22T14:00"),
+    )
+
+    p = sub.add_parser(
+        "import",
+        parents=[common],
+        help=t("read a bundle file: every message is verified like any received message"),
+    )
+    p.add_argument("file", metavar=t("FILE"), help=t("bundle file to read ('-' for stdin)"))
+    return parser
+
+
+def _enum_option(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    flag: str,
+    enum_cls: type[enum.IntEnum],
+    help_text: str,
+    lang: str,
+    *,
+    default: Any = None,
+    required: bool = False,
+    members: Collection[Any] | None = None,
+    metavar: str | None = None,
+) -> None:
+    """An option taking a member of ``enum_cls`` by its label in either language; the help
+    lists the accepted labels in ``lang``."""
+    shown = enum_cls if members is None else [m for m in enum_cls if m in members]
+    text = f"{help_text} {{{', '.join(label(m, lang) for m in shown)}}}"
+    if default is not None:
+        text += " " + tr("(default: {value})", lang, value=label(default, lang))
+    parser.add_argument(
+        flag,
+        metavar=metavar or enum_title(enum_cls, lang).upper(),
+        type=_arg_type(_enum_parser(enum_cls, members), lang, enum_cls.__name__.lower()),
+        default=default,
+        required=required,
+        help=text,
+    )
+
+
+def _add_post_parser(sub: Any, common: argparse.ArgumentParser, lang: str) -> None:
+    def t(msgid: str, **params: object) -> str:
+        return tr(msgid, lang, **params)
+
+    def text(body_cls: type[Any], name: str, *, required: bool = False) -> Callable[[str], str]:
+        return _arg_type(_text_parser(body_cls, name, required=required), lang, "text")
+
+    def number(body_cls: type[Any], name: str) -> Callable[[str], int]:
+        return _arg_type(_int_parser(body_cls, name), lang, "number")
+
+    post = sub.add_parser(
+        "post",
+        parents=[common],
+        help=t("sign and publish a message"),
+        description=t("Sign a message with this household's key and add it to the node."),
+    )
+    kinds = post.add_subparsers(dest="kind", metavar=t("KIND"), required=True)
+    lifetime = argparse.ArgumentParser(add_help=False)
+    lifetime.add_argument(
+        "--lifetime",
+        metavar=t("DURATION"),
+        type=_arg_type(parse_lifetime, lang, "duration"),
+        help=t("how long the message stays valid: 30m, 4h, 3d, 1w (default depends on the kind)"),
+    )
+    parents = [common, lifetime]
+    point_help = t(
+        "precise position LAT,LON in degrees (optional; write --point=-21.1,55.5 "
+        "when the latitude is negative)"
+    )
+    point_t = _arg_type(parse_point, lang, "point")
+
+    def place(p: argparse.ArgumentParser, body_cls: type[Any]) -> None:
+        p.add_argument(
+            "--place",
+            metavar=t("PLACE"),
+            type=text(body_cls, "place"),
+            default="",
+            help=t("street, block or landmark (coarse)"),
+        )
+        p.add_argument("--point", metavar="LAT,LON", type=point_t, help=point_help)
+
+    def free_text(p: argparse.ArgumentParser, body_cls: type[Any], help_text: str) -> None:
+        p.add_argument(
+            "--text", metavar=t("TEXT"), type=text(body_cls, "text"), default="", help=help_text
+        )
+
+    def target(p: argparse.ArgumentParser, help_text: str) -> None:
+        p.add_argument("id", metavar="ID", help=help_text)
+
+    p = kinds.add_parser("alert", parents=parents, help=t("a community alert"))
+    p.add_argument(
+        "--headline",
+        metavar=t("TEXT"),
+        required=True,
+        type=text(k.Alert, "headline", required=True),
+        help=t("one line: what is happening"),
+    )
+    _enum_option(p, "--severity", k.Severity, t("how serious"), lang, default=k.Severity.UNKNOWN)
+    _enum_option(p, "--urgency", k.Urgency, t("how soon to act"), lang, default=k.Urgency.UNKNOWN)
+    _enum_option(
+        p, "--certainty", k.Certainty, t("how sure it is"), lang, default=k.Certainty.UNKNOWN
+    )
+    _enum_option(
+        p, "--category", k.Category, t("what kind of danger"), lang, default=k.Category.OTHER
+    )
+    p.add_argument(
+        "--instruction",
+        metavar=t("TEXT"),
+        type=text(k.Alert, "instruction"),
+        default="",
+        help=t("what people should do"),
+    )
+    p.add_argument(
+        "--area",
+        metavar=t("TEXT"),
+        type=text(k.Alert, "area"),
+        default="",
+        help=t("the area concerned"),
+    )
+    p.add_argument("--exercise", action="store_true", help=t("this is an exercise, not real"))
+    p.add_argument("--all-clear", action="store_true", help=t("the danger is over"))
+    p.add_argument(
+        "--supersedes",
+        metavar="ID",
+        action="append",
+        default=[],
+        help=t("an earlier alert of yours that this one replaces (repeatable)"),
+    )
+
+    p = kinds.add_parser("request", parents=parents, help=t("ask for help"))
+    _enum_option(
+        p, "--need", k.Need, t("what is needed"), lang, required=True, members=k.REQUEST_NEEDS
+    )
+    _enum_option(
+        p,
+        "--urgency",
+        k.RequestUrgency,
+        t("how urgent"),
+        lang,
+        default=k.RequestUrgency.NORMAL,
+    )
+    p.add_argument(
+        "--people",
+        metavar="N",
+        type=number(k.HelpRequest, "people"),
+        default=1,
+        help=t("number of people concerned (default: 1)"),
+    )
+    p.add_argument("--vulnerable", action="store_true", help=t("a vulnerable person is concerned"))
+    place(p, k.HelpRequest)
+    free_text(p, k.HelpRequest, t("short description"))
+
+    p = kinds.add_parser("offer", parents=parents, help=t("offer help, a skill or equipment"))
+    _enum_option(p, "--what", k.Need, t("what you offer"), lang, required=True)
+    p.add_argument(
+        "--standing",
+        action="store_true",
+        help=t("a standing offer made ahead of any crisis (give a long --lifetime)"),
+    )
+    p.add_argument(
+        "--capacity",
+        metavar="N",
+        type=number(k.HelpOffer, "capacity"),
+        default=1,
+        help=t("how many people you can help (default: 1)"),
+    )
+    place(p, k.HelpOffer)
+    free_text(p, k.HelpOffer, t("short description"))
+
+    p = kinds.add_parser("claim", parents=parents, help=t("say you are taking care of a request"))
+    target(p, t("the request"))
+    p.add_argument(
+        "--eta",
+        metavar=t("DURATION"),
+        type=_arg_type(parse_duration_minutes, lang, "duration"),
+        default=0,
+        help=t("when you expect to be there: 20m, 1h..."),
+    )
+    free_text(p, k.Claim, t("a short note"))
+
+    p = kinds.add_parser(
+        "resolve", parents=parents, help=t("close a request, offer or incident (done or cancelled)")
+    )
+    target(p, t("the request, offer or incident"))
+    p.add_argument("--cancelled", action="store_true", help=t("cancelled rather than done"))
+    free_text(p, k.Resolution, t("a short note"))
+
+    p = kinds.add_parser(
+        "checkin", parents=parents, help=t("say how your household (or a neighbour's) is")
+    )
+    _enum_option(
+        p,
+        "--status",
+        k.CheckInStatus,
+        t("how the household is"),
+        lang,
+        default=k.CheckInStatus.SAFE,
+    )
+    who = p.add_mutually_exclusive_group()
+    who.add_argument(
+        "--for-key",
+        metavar="HEX",
+        type=_arg_type(parse_key, lang, "key"),
+        help=t("the household you visited, by its key"),
+    )
+    who.add_argument(
+        "--for-name",
+        metavar=t("NAME"),
+        type=text(k.CheckIn, "subject_name"),
+        default="",
+        help=t("the person you visited, by name"),
+    )
+    p.add_argument(
+        "--people",
+        metavar="N",
+        type=number(k.CheckIn, "people"),
+        default=0,
+        help=t("number of people in the household"),
+    )
+    p.add_argument(
+        "--place",
+        metavar=t("PLACE"),
+        type=text(k.CheckIn, "place"),
+        default="",
+        help=t("street, block or landmark (coarse)"),
+    )
+    free_text(p, k.CheckIn, t("a short note"))
+    p.add_argument("--answers", metavar="ID", help=t("the alert this check-in answers"))
+
+    p = kinds.add_parser("incident", parents=parents, help=t("report an incident"))
+    _enum_option(
+        p,
+        "--type",
+        k.IncidentType,
+        t("what happened"),
+        lang,
+        required=True,
+        metavar=t("TYPE"),
+    )
+    _enum_option(p, "--severity", k.Severity, t("how serious"), lang, default=k.Severity.MODERATE)
+    place(p, k.Incident)
+    free_text(p, k.Incident, t("short description"))
+    p.add_argument("--updates", metavar="ID", help=t("your earlier report this one replaces"))
+
+    p = kinds.add_parser(
+        "resource", parents=parents, help=t("announce a resource point (water, shelter, charging)")
+    )
+    _enum_option(
+        p,
+        "--type",
+        k.ResourceType,
+        t("what the point offers"),
+        lang,
+        required=True,
+        metavar=t("TYPE"),
+    )
+    p.add_argument(
+        "--name",
+        metavar=t("NAME"),
+        required=True,
+        type=text(k.ResourcePoint, "name", required=True),
+        help=t("name of the place"),
+    )
+    p.add_argument("--closed", action="store_true", help=t("the point is closed"))
+    p.add_argument("--point", metavar="LAT,LON", type=point_t, help=point_help)
+    p.add_argument(
+        "--hours",
+        metavar=t("TEXT"),
+        type=text(k.ResourcePoint, "hours"),
+        default="",
+        help=t("opening hours"),
+    )
+    free_text(p, k.ResourcePoint, t("a short note"))
+    p.add_argument("--replaces", metavar="ID", help=t("your earlier version of this point"))
+
+    p = kinds.add_parser("tip", parents=parents, help=t("a safety tip or a drill notice"))
+    p.add_argument(
+        "--title",
+        metavar=t("TEXT"),
+        required=True,
+        type=text(k.Tip, "title", required=True),
+        help=t("one line: what it is about"),
+    )
+    p.add_argument("--drill", action="store_true", help=t("a notice of an exercise"))
+    free_text(p, k.Tip, t("the tip itself"))
+    p.add_argument(
+        "--language",
+        choices=["fr", "en"],
+        default="",
+        help=t("language of the tip (default: any)"),
+    )
+    p.add_argument(
+        "--drill-start",
+        metavar=t("DATE"),
+        type=_arg_type(parse_time, lang, "date"),
+        default=0,
+        help=t("when the exercise starts, e.g. 2026-11-22T14:00 (with --drill)"),
+    )
+    p.add_argument(
+        "--drill-end",
+        metavar=t("DATE"),
+        type=_arg_type(parse_time, lang, "date"),
+        default=0,
+        help=t("when the exercise ends (with --drill)"),
+    )
+
+    p = kinds.add_parser("retract", parents=parents, help=t("withdraw one of your messages"))
+    target(p, t("your message to withdraw"))
+    p.add_argument(
+        "--reason",
+        metavar=t("TEXT"),
+        type=text(k.Retraction, "reason"),
+        default="",
+        help=t("why (optional)"),
+    )
+
+    p = kinds.add_parser("comment", parents=parents, help=t("comment on a message"))
+    target(p, t("the message commented on"))
+    p.add_argument(
+        "--text",
+        metavar=t("TEXT"),
+        required=True,
+        type=text(k.Comment, "text", required=True),
+        help=t("the comment"),
+    )
