@@ -46,7 +46,7 @@ from .config import (
 )
 from .fsutil import atomic_write
 from .identity import Identity, KeystoreError, NoIdentity, create_identity, load_identity
-from .store import Store, StoreError
+from .store import IngestResult, Store, StoreError
 
 EXIT_OK = 0
 EXIT_BUG = 1
@@ -66,6 +66,8 @@ EXIT_CODES = {
 }
 
 STORE_FILE = "store.sqlite3"
+#: Envelopes per transaction when importing a bundle.
+IMPORT_BATCH = 1000
 
 _B = TypeVar("_B", bound=k.Body)
 
@@ -575,8 +577,26 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
             raws.append(raw)
     except PeerError as exc:  # keep what came before the damage
         damaged = exc
+    results: list[IngestResult] = []
+    show_progress = len(raws) > IMPORT_BATCH * 4 and not ctx.as_json and sys.stderr.isatty()
     with ctx.open_store() as store:
-        results = store.ingest(raws, now=ctx.now, policy=ctx.policy(config))
+        # In batches: each is one transaction, so an interrupted import keeps what it did.
+        for start in range(0, len(raws), IMPORT_BATCH):
+            batch = raws[start : start + IMPORT_BATCH]
+            results += store.ingest(batch, now=ctx.now, policy=ctx.policy(config))
+            if show_progress:
+                print(
+                    "\r"
+                    + tr(
+                        "{done} of {total} messages…", ctx.lang, done=len(results), total=len(raws)
+                    ),
+                    end="",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        if show_progress:
+            print(file=sys.stderr)
+        store.prune(ctx.now)  # expired messages have no use any more
     counts = {"new": 0, "duplicate": 0, "rejected": 0}
     rejections: list[dict[str, Any]] = []
     for index, result in enumerate(results):

@@ -399,6 +399,7 @@ FR: Final[Mapping[str, str]] = {
         "Rien pour l'instant. Dites que vous êtes en sécurité avec `entraide post checkin`, "
         "ou apportez les messages d'un voisin avec `entraide import FICHIER`."
     ),
+    "{done} of {total} messages…": "{done} messages sur {total}…",
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).
