@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -635,6 +636,15 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
                     ctx.lang,
                     index=item["index"],
                     reason=item["text"],
+                )
+            )
+        if any(item["code"] in ("future-dated", "expired") for item in rejections):
+            ctx.say(
+                tr(
+                    "Some messages were refused for their date. This computer's clock says "
+                    "{time}: if that is wrong, set the clock and import again.",
+                    ctx.lang,
+                    time=datetime.fromtimestamp(ctx.now).strftime("%Y-%m-%d %H:%M"),
                 )
             )
         if damaged is not None:

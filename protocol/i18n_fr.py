@@ -400,6 +400,11 @@ FR: Final[Mapping[str, str]] = {
         "ou apportez les messages d'un voisin avec `entraide import FICHIER`."
     ),
     "{done} of {total} messages…": "{done} messages sur {total}…",
+    "Some messages were refused for their date. This computer's clock says "
+    "{time}: if that is wrong, set the clock and import again.": (
+        "Des messages ont été refusés à cause de leur date. L'horloge de cet ordinateur "
+        "indique {time} : si elle est fausse, réglez-la puis importez à nouveau."
+    ),
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).

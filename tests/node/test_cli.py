@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nacl.signing
 import pytest
 
 from node.cli import main
@@ -676,6 +677,23 @@ def test_export_since(alice: Household, tmp_path: Path, three_messages: list[str
     out = alice.ok("export", str(path), "--since", "2099-01-01T00:00").out
     assert "Exported 0 message(s)" in out
     assert list(iter_bundle(path.read_bytes())) == []
+
+
+def test_messages_from_the_future_point_at_the_clock(bob: Household, tmp_path: Path) -> None:
+    key = nacl.signing.SigningKey(b"\x09" * 32)
+    ahead = seal(
+        k.CheckIn(status=k.CheckInStatus.SAFE),
+        signing_key=key,
+        created=int(time.time()) + 3 * 3600,
+        zone=bytes.fromhex(ZONE),
+    )
+    path = tmp_path / "from-the-future.bundle"
+    path.write_bytes(encode_bundle([ahead.raw]))
+    result = bob.run("import", str(path), "--lang", "fr")
+    assert result.code == 4
+    assert "daté du futur" in result.out
+    assert "L'horloge de cet ordinateur indique" in result.out
+    assert bob.count() == 0
 
 
 def test_a_forged_envelope_is_rejected_and_the_others_imported(
