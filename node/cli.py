@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from protocol import kinds as k
+from protocol import state
 from protocol.bundle import MAGIC, encode_bundle, iter_bundle
 from protocol.envelope import Envelope, Policy, seal
 from protocol.errors import EntraideError, InvalidMessage, LocalError, PeerError, UsageError
@@ -337,7 +338,9 @@ def _build_post(
                     kind=label(target.kind, ctx.lang),
                 )
             )
-        if target.author != me and me not in _claimers(store, target):
+        related = store.referencing(target.id)
+        related += [r for c in related if c.kind is k.Kind.CLAIM for r in store.referencing(c.id)]
+        if not state.may_resolve(target, related, me):
             raise UsageError(
                 tr(
                     "only its author or someone who claimed it can resolve {id}",
@@ -397,18 +400,6 @@ def _body(cls: type[_B], args: argparse.Namespace, **values: Any) -> _B:
         if f.name not in values and hasattr(args, f.name):
             values[f.name] = getattr(args, f.name)
     return cls(**values)
-
-
-def _claimers(store: Store, target: Envelope) -> set[bytes]:
-    """Who claimed ``target``, lapsed claims included, claims withdrawn by their author not."""
-    claims = [e for e in store.referencing(target.id) if e.kind is k.Kind.CLAIM]
-    return {
-        c.author
-        for c in claims
-        if not any(
-            r.kind is k.Kind.RETRACTION and r.author == c.author for r in store.referencing(c.id)
-        )
-    }
 
 
 def _own_earlier(ctx: Context, store: Store, text: str, kind: k.Kind, me: bytes) -> bytes:

@@ -81,6 +81,7 @@ __all__ = [
     "derive",
     "household_of",
     "latest_alert",
+    "may_resolve",
     "name_household",
     "normalise_name",
     "not_heard_from",
@@ -396,9 +397,22 @@ def _alerts(ix: _Index, bridge_keys: frozenset[bytes]) -> tuple[AlertView, ...]:
     )
 
 
+def _entitled(ix: _Index, env: Envelope) -> frozenset[bytes]:
+    """Whose resolution closes ``env``: its author's; for a help request, also the claimers'."""
+    if env.kind is Kind.HELP_REQUEST:
+        return frozenset({env.author, *(c.author for c in ix.cited_by(Kind.CLAIM, env))})
+    return frozenset({env.author})
+
+
+def may_resolve(target: Envelope, related: Iterable[Envelope], key: bytes) -> bool:
+    """Whether a resolution of ``target`` by ``key`` would count, given the messages that cite
+    ``target`` and those that cite them (claims and their retractions)."""
+    return key in _entitled(_Index([target, *related], now=0), target)
+
+
 def _request(ix: _Index, env: Envelope) -> RequestView:
     all_claims = ix.cited_by(Kind.CLAIM, env)
-    entitled = {env.author} | {c.author for c in all_claims}
+    entitled = _entitled(ix, env)
     resolutions = [r for r in ix.cited_by(Kind.RESOLUTION, env) if r.author in entitled]
     claims = tuple(c for c in all_claims if ix.live(c))
     resolution = resolutions[-1] if resolutions else None
@@ -422,7 +436,8 @@ def _requests(ix: _Index) -> tuple[RequestView, ...]:
 
 
 def _resolved_by_author(ix: _Index, env: Envelope) -> bool:
-    return any(r.author == env.author for r in ix.cited_by(Kind.RESOLUTION, env))
+    entitled = _entitled(ix, env)
+    return any(r.author in entitled for r in ix.cited_by(Kind.RESOLUTION, env))
 
 
 def _offers(ix: _Index) -> tuple[OfferView, ...]:

@@ -41,6 +41,7 @@ from protocol.state import (
     derive,
     household_of,
     latest_alert,
+    may_resolve,
     name_household,
     normalise_name,
     not_heard_from,
@@ -396,6 +397,17 @@ def test_resolution_by_a_claimer_who_retracted_the_claim_is_ignored() -> None:
     assert only_request(board(r, c, retract(c, BOB, 90), resolve(r, BOB, 120), at=200)).status is (
         RequestStatus.OPEN
     )
+
+
+def test_may_resolve_follows_the_same_rules_as_the_board() -> None:
+    r = request()
+    c = claim(r, BOB, 60)
+    assert may_resolve(r, [], A)
+    assert not may_resolve(r, [], B)
+    assert may_resolve(r, [c], B)
+    assert not may_resolve(r, [c], C)
+    assert not may_resolve(r, [c, retract(c, BOB, 90)], B)
+    assert may_resolve(r, [c, retract(c, CAROL, 90)], B)  # only its author withdraws a claim
 
 
 def test_retracted_resolution_does_not_count() -> None:
