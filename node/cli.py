@@ -13,7 +13,6 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import math
 import os
 import re
 import sys
@@ -27,7 +26,7 @@ from typing import Any, TextIO, TypeVar
 from protocol import kinds as k
 from protocol import state
 from protocol.bundle import MAGIC, encode_bundle, iter_bundle
-from protocol.envelope import Envelope, Policy, seal
+from protocol.envelope import Envelope, Policy, lifetime_to_outlive, seal
 from protocol.errors import EntraideError, InvalidMessage, LocalError, PeerError, UsageError
 from protocol.i18n import error_text, label, tr
 from protocol.jsonview import envelope_to_json
@@ -349,6 +348,8 @@ def _build_post(
                 )
             )
         outcome = k.Outcome.CANCELLED if args.cancelled else k.Outcome.DONE
+        if lifetime is None:  # closed for as long as it would have been open
+            lifetime = lifetime_to_outlive(target, k.Kind.RESOLUTION, now=ctx.now)
         return _body(k.Resolution, args, outcome=outcome), [target.id], lifetime
     if kind == "checkin":
         refs = [ref(args.answers, k.Kind.ALERT)] if args.answers else []
@@ -384,10 +385,7 @@ def _build_post(
         if target.kind is k.Kind.RETRACTION:
             raise UsageError(tr("a retraction cannot be withdrawn", ctx.lang))
         if lifetime is None:
-            # A retraction must outlive its target, or the target would come back.
-            remaining = math.ceil((target.expires - ctx.now) / 60) + 1
-            rules = k.KIND_RULES[k.Kind.RETRACTION]
-            lifetime = min(max(rules.default_lifetime, remaining), rules.max_lifetime)
+            lifetime = lifetime_to_outlive(target, k.Kind.RETRACTION, now=ctx.now)
         return _body(k.Retraction, args), [target.id], lifetime
     if kind == "comment":
         return _body(k.Comment, args), [ref(args.id)], lifetime

@@ -54,6 +54,7 @@ __all__ = [
     "accept",
     "check_acceptable",
     "decode",
+    "lifetime_to_outlive",
     "seal",
     "short_id",
     "signature_valid",
@@ -335,6 +336,15 @@ def seal(
         raise UsageError(f"cannot send this {kind.name.lower()}: {exc}") from None
     except (Oversize, NonCanonical) as exc:
         raise UsageError(f"cannot send this {kind.name.lower()}: {exc}") from None
+
+
+def lifetime_to_outlive(target: Envelope, kind: Kind, *, now: int) -> int:
+    """The lifetime (minutes) a new message of ``kind`` created at ``now`` needs to last as
+    long as ``target``, within the kind's limits. A retraction or resolution that expired
+    before its target would be pruned, and the target would come back."""
+    rules = KIND_RULES[kind]
+    remaining = -(-(target.expires - now) // 60) + 1
+    return min(max(rules.default_lifetime, remaining), rules.max_lifetime)
 
 
 def _duration(seconds: int) -> str:

@@ -273,6 +273,17 @@ def test_post_alert_and_supersede_it(alice: Household) -> None:
     assert alert["body"]["category"] == "met"
 
 
+def test_a_withdrawn_standing_offer_stays_withdrawn(alice: Household) -> None:
+    offer = alice.ok(
+        "post", "offer", "--what", "generator", "--standing", "--lifetime", "26w", "--json"
+    )
+    resolution = alice.ok("post", "resolve", offer.json()["id"][:8], "--json").json()
+    # The resolution lasts as long as the offer, or the offer would come back when the
+    # resolution expired and was pruned.
+    assert resolution["expires"] >= offer.json()["expires"]
+    assert alice.board("help")["offers"] == []
+
+
 def test_post_request_and_offer(alice: Household) -> None:
     request = alice.post(
         "request",

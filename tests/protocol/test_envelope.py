@@ -21,6 +21,7 @@ from protocol.envelope import (
     accept,
     check_acceptable,
     decode,
+    lifetime_to_outlive,
     seal,
     short_id,
     verify_signature,
@@ -643,3 +644,23 @@ def test_seal_refuses_a_body_corrupted_after_construction() -> None:
     object.__setattr__(body, "text", "x" * 300)
     with pytest.raises(UsageError, match="300 bytes of text"):
         seal(body, signing_key=ALICE, created=T0, zone=ZONE, refs=(REF,))
+
+
+def test_lifetime_to_outlive() -> None:
+    offer = seal(
+        HelpOffer(what=Need.GENERATOR, standing=True),
+        signing_key=ALICE,
+        created=T0,
+        zone=ZONE,
+        lifetime=180 * 1440,
+    )
+    rules = KIND_RULES[Kind.RESOLUTION]
+    # Long-lived target: the resolution lasts until just after it.
+    minutes = lifetime_to_outlive(offer, Kind.RESOLUTION, now=T0 + 3600)
+    assert T0 + 3600 + 60 * minutes >= offer.expires
+    assert minutes <= rules.max_lifetime
+    # Short-lived target: the kind's default is already enough.
+    checkin = sealed()
+    assert lifetime_to_outlive(checkin, Kind.RESOLUTION, now=T0) == rules.default_lifetime
+    # Never beyond the kind's maximum.
+    assert lifetime_to_outlive(offer, Kind.COMMENT, now=T0) == KIND_RULES[Kind.COMMENT].max_lifetime
