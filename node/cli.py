@@ -47,7 +47,7 @@ from .config import (
 )
 from .fsutil import atomic_write
 from .identity import Identity, KeystoreError, NoIdentity, create_identity, load_identity
-from .store import IngestResult, Store, StoreError
+from .store import Store, StoreError
 
 EXIT_OK = 0
 EXIT_BUG = 1
@@ -55,22 +55,34 @@ EXIT_USAGE = 2
 EXIT_SETUP = 3
 EXIT_REJECTED = 4
 EXIT_NOT_FOUND = 5
+EXIT_INTERRUPTED = 130  # as shells report Ctrl-C
 
 #: What each exit code means (also in ``entraide --help``).
 EXIT_CODES = {
     EXIT_OK: "ok",
     EXIT_BUG: "internal error (a bug: please report it)",
     EXIT_USAGE: "bad usage (wrong option or value, or a request refused)",
-    EXIT_SETUP: "node not set up or unusable (run `entraide init`)",
+    EXIT_SETUP: "node not set up or unusable (run `entraide init`), or output not written",
     EXIT_REJECTED: "input rejected (a message or a bundle file)",
     EXIT_NOT_FOUND: "not found",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }
 
 STORE_FILE = "store.sqlite3"
 #: Envelopes per transaction when importing a bundle.
 IMPORT_BATCH = 1000
+#: The largest bundle file accepted (a whole zone's live messages fit many times over).
+MAX_BUNDLE_BYTES = 256 * 2**20
+#: Rejected messages listed one by one in an import report; the rest are counted.
+MAX_REPORTED = 50
 
 _B = TypeVar("_B", bound=k.Body)
+
+
+class OutputError(LocalError):
+    """The output could not be written (a closed pipe, a full disk)."""
+
+    code = "output"
 
 
 class NotFound(LocalError):
@@ -157,6 +169,15 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
             raise ConfigError(
                 tr(
                     "{reason}; fix the file, or add --force to rewrite it",
+                    ctx.lang,
+                    reason=str(exc),
+                )
+            ) from None
+        if not args.zone_id:
+            # Never move a household to a new random zone behind its back.
+            raise UsageError(
+                tr(
+                    "{reason}; to rewrite it, also give the zone's id with --zone-id",
                     ctx.lang,
                     reason=str(exc),
                 )
@@ -294,9 +315,18 @@ def _build_post(
     ctx: Context, args: argparse.Namespace, store: Store, me: bytes
 ) -> tuple[k.Body, list[bytes], int | None]:
     """The body, references and lifetime of the message ``entraide post`` asked for."""
-    kind, lifetime = args.kind, args.lifetime
+    kind: str = args.kind
+    lifetime: int | None = args.lifetime
+    body: k.Body
 
-    def ref(text: str, expected: k.Kind | None = None) -> bytes:
+    def outliving(new_kind: k.Kind, targets: list[Envelope]) -> int | None:
+        """The lifetime asked for, else one that lasts as long as what the message replaces
+        or depends on: every node prunes what expired, and the older one would come back."""
+        if lifetime is not None or not targets:
+            return lifetime
+        return max(lifetime_to_outlive(t, new_kind, now=ctx.now) for t in targets)
+
+    def ref(text: str, expected: k.Kind | None = None) -> Envelope:
         target = _resolve_id(ctx, store, text)
         if expected is not None and target.kind is not expected:
             raise UsageError(
@@ -308,11 +338,12 @@ def _build_post(
                     expected=label(expected, ctx.lang),
                 )
             )
-        return target.id
+        return target
 
     if kind == "alert":
-        refs = [ref(r, k.Kind.ALERT) for r in args.supersedes]
-        return _body(k.Alert, args), refs, lifetime
+        superseded = [ref(r, k.Kind.ALERT) for r in args.supersedes]
+        refs = [t.id for t in superseded]
+        return _body(k.Alert, args), refs, outliving(k.Kind.ALERT, superseded)
     if kind == "request":
         return _body(k.HelpRequest, args), [], lifetime
     if kind == "offer":
@@ -323,8 +354,9 @@ def _build_post(
             raise UsageError(
                 tr("--eta: at most {max}", ctx.lang, max=render.duration(max_eta, ctx.lang))
             )
-        refs = [ref(args.id, k.Kind.HELP_REQUEST)]
-        return _body(k.Claim, args, eta_minutes=args.eta), refs, lifetime
+        request = ref(args.id, k.Kind.HELP_REQUEST)
+        body = _body(k.Claim, args, eta_minutes=args.eta)
+        return body, [request.id], outliving(k.Kind.CLAIM, [request])
     if kind == "resolve":
         target = _resolve_id(ctx, store, args.id)
         if target.kind not in (k.Kind.HELP_REQUEST, k.Kind.HELP_OFFER, k.Kind.INCIDENT):
@@ -348,23 +380,30 @@ def _build_post(
                 )
             )
         outcome = k.Outcome.CANCELLED if args.cancelled else k.Outcome.DONE
-        if lifetime is None:  # closed for as long as it would have been open
-            lifetime = lifetime_to_outlive(target, k.Kind.RESOLUTION, now=ctx.now)
-        return _body(k.Resolution, args, outcome=outcome), [target.id], lifetime
+        body = _body(k.Resolution, args, outcome=outcome)
+        return body, [target.id], outliving(k.Kind.RESOLUTION, [target])
     if kind == "checkin":
-        refs = [ref(args.answers, k.Kind.ALERT)] if args.answers else []
-        body = _body(k.CheckIn, args, subject_key=args.for_key, subject_name=args.for_name)
-        return body, refs, lifetime
+        refs = [ref(args.answers, k.Kind.ALERT).id] if args.answers else []
+        checkin = _body(k.CheckIn, args, subject_key=args.for_key, subject_name=args.for_name)
+        household = state.household_key(checkin, me)
+        earlier = [
+            e for e in store.live(ctx.now, [k.Kind.CHECKIN]) if state.household_of(e) == household
+        ]
+        return checkin, refs, outliving(k.Kind.CHECKIN, earlier)
     if kind == "incident":
-        refs = [_own_earlier(ctx, store, args.updates, k.Kind.INCIDENT, me)] if args.updates else []
-        return _body(k.Incident, args), refs, lifetime
+        earlier = (
+            [_own_earlier(ctx, store, args.updates, k.Kind.INCIDENT, me)] if args.updates else []
+        )
+        body = _body(k.Incident, args)
+        return body, [e.id for e in earlier], outliving(k.Kind.INCIDENT, earlier)
     if kind == "resource":
-        refs = (
+        earlier = (
             [_own_earlier(ctx, store, args.replaces, k.Kind.RESOURCE_POINT, me)]
             if args.replaces
             else []
         )
-        return _body(k.ResourcePoint, args, open=not args.closed), refs, lifetime
+        body = _body(k.ResourcePoint, args, open=not args.closed)
+        return body, [e.id for e in earlier], outliving(k.Kind.RESOURCE_POINT, earlier)
     if kind == "tip":
         if (args.drill_start or args.drill_end) and not args.drill:
             raise UsageError(tr("--drill-start and --drill-end go with --drill", ctx.lang))
@@ -384,11 +423,9 @@ def _build_post(
             )
         if target.kind is k.Kind.RETRACTION:
             raise UsageError(tr("a retraction cannot be withdrawn", ctx.lang))
-        if lifetime is None:
-            lifetime = lifetime_to_outlive(target, k.Kind.RETRACTION, now=ctx.now)
-        return _body(k.Retraction, args), [target.id], lifetime
+        return _body(k.Retraction, args), [target.id], outliving(k.Kind.RETRACTION, [target])
     if kind == "comment":
-        return _body(k.Comment, args), [ref(args.id)], lifetime
+        return _body(k.Comment, args), [ref(args.id).id], lifetime
     raise AssertionError(kind)  # argparse only lets known kinds through
 
 
@@ -400,7 +437,7 @@ def _body(cls: type[_B], args: argparse.Namespace, **values: Any) -> _B:
     return cls(**values)
 
 
-def _own_earlier(ctx: Context, store: Store, text: str, kind: k.Kind, me: bytes) -> bytes:
+def _own_earlier(ctx: Context, store: Store, text: str, kind: k.Kind, me: bytes) -> Envelope:
     """The id of an earlier message of ``kind`` by this household that a new one replaces."""
     target = _resolve_id(ctx, store, text)
     if target.kind is not kind:
@@ -422,7 +459,7 @@ def _own_earlier(ctx: Context, store: Store, text: str, kind: k.Kind, me: bytes)
                 id=target.short_id,
             )
         )
-    return target.id
+    return target
 
 
 def cmd_post(ctx: Context, args: argparse.Namespace) -> int:
@@ -517,8 +554,18 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
         raws = store.all_raw(ctx.now, since=args.since)
     data = encode_bundle(raws)
     if to_stdout:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise OutputError(
+                tr(
+                    "the bundle was not written: the program reading it stopped first",
+                    ctx.lang,
+                )
+            ) from None
     else:
         try:
             atomic_write(Path(args.file), data, 0o644)
@@ -544,109 +591,131 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
-    config = ctx.config()
+def _read_bundle_file(ctx: Context, name: str) -> bytes:
+    """The bytes of a bundle file, refusing what is too big to be one before reading it."""
     try:
-        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+        with contextlib.ExitStack() as stack:
+            f = sys.stdin.buffer if name == "-" else stack.enter_context(open(name, "rb"))
+            data = f.read(len(MAGIC))
+            if data == MAGIC:  # never read much of what is not a bundle (/dev/zero, say)
+                data += f.read(MAX_BUNDLE_BYTES + 1 - len(MAGIC))
     except OSError as exc:
         raise UsageError(
-            tr("cannot read {file}: {reason}", ctx.lang, file=args.file, reason=exc.strerror)
+            tr("cannot read {file}: {reason}", ctx.lang, file=name, reason=exc.strerror)
         ) from None
-    if not data.startswith(MAGIC):
+    if len(data) > MAX_BUNDLE_BYTES:
         raise BadBundle(
             tr(
-                "{file} is not an entraide bundle (made by `entraide export`)",
+                "{file} is larger than any bundle may be ({size} MiB)",
                 ctx.lang,
-                file=args.file,
+                file=name,
+                size=MAX_BUNDLE_BYTES // 2**20,
             )
         )
-    raws: list[bytes] = []
+    if not data.startswith(MAGIC):
+        raise BadBundle(
+            tr("{file} is not an entraide bundle (made by `entraide export`)", ctx.lang, file=name)
+        )
+    return data
+
+
+def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
+    config = ctx.config()
+    data = _read_bundle_file(ctx, args.file)
+    records = iter_bundle(data)
     damaged: PeerError | None = None
-    try:
-        for raw in iter_bundle(data):
-            raws.append(raw)
-    except PeerError as exc:  # keep what came before the damage
-        damaged = exc
-    results: list[IngestResult] = []
-    show_progress = len(raws) > IMPORT_BATCH * 4 and not ctx.as_json and sys.stderr.isatty()
+    counts = {"new": 0, "duplicate": 0, "rejected": 0}
+    rejections: list[dict[str, Any]] = []  # the first MAX_REPORTED, for the report
+    date_trouble = False
+    read = 0
+    show_progress = not ctx.as_json and sys.stderr.isatty()
     with ctx.open_store() as store:
         # In batches: each is one transaction, so an interrupted import keeps what it did.
-        for start in range(0, len(raws), IMPORT_BATCH):
-            batch = raws[start : start + IMPORT_BATCH]
-            results += store.ingest(batch, now=ctx.now, policy=ctx.policy(config))
-            if show_progress:
-                print(
-                    "\r"
-                    + tr(
-                        "{done} of {total} messages…", ctx.lang, done=len(results), total=len(raws)
-                    ),
-                    end="",
-                    file=sys.stderr,
-                    flush=True,
-                )
-        if show_progress:
-            print(file=sys.stderr)
-        store.prune(ctx.now)  # expired messages have no use any more
-    counts = {"new": 0, "duplicate": 0, "rejected": 0}
-    rejections: list[dict[str, Any]] = []
-    for index, result in enumerate(results):
-        counts[result.status] += 1
-        if result.error is not None:
-            rejections.append(
-                {
-                    "index": index,
-                    "id": None if result.id is None else result.id.hex(),
-                    "code": result.error.code,
-                    "reason": str(result.error),
-                    "text": error_text(result.error, ctx.lang),
-                }
-            )
+        while True:
+            batch: list[bytes] = []
+            try:
+                for raw in records:
+                    batch.append(raw)
+                    if len(batch) == IMPORT_BATCH:
+                        break
+            except PeerError as exc:  # keep what came before the damage
+                damaged = exc
+            if not batch:
+                break
+            for offset, result in enumerate(
+                store.ingest(batch, now=ctx.now, policy=ctx.policy(config))
+            ):
+                counts[result.status] += 1
+                if result.error is None:
+                    continue
+                date_trouble |= result.error.code in ("future-dated", "expired")
+                if len(rejections) < MAX_REPORTED:
+                    rejections.append(
+                        {
+                            "index": read + offset,
+                            "id": None if result.id is None else result.id.hex(),
+                            "code": result.error.code,
+                            "reason": str(result.error),
+                            "text": error_text(result.error, ctx.lang),
+                        }
+                    )
+            read += len(batch)
+            if show_progress and read >= IMPORT_BATCH * 4:
+                print("\r" + tr("{done} messages…", ctx.lang, done=read), end="", file=ctx.err)
+            if damaged is not None or len(batch) < IMPORT_BATCH:
+                break
+        if show_progress and read >= IMPORT_BATCH * 4:
+            print(file=ctx.err)
+    unreported = counts["rejected"] - len(rejections)
     if ctx.as_json:
         ctx.emit_json(
             counts
             | {
                 "rejections": rejections,
+                "rejections_not_listed": unreported,
                 "damaged": None if damaged is None else str(damaged),
             }
         )
-    else:
+        return EXIT_REJECTED if counts["rejected"] or damaged else EXIT_OK
+    ctx.say(
+        tr(
+            "Import done: {new} new, {duplicate} already known, {rejected} rejected.",
+            ctx.lang,
+            **counts,
+        )
+    )
+    for item in rejections:
         ctx.say(
-            tr(
-                "Import done: {new} new, {duplicate} already known, {rejected} rejected.",
+            "  "
+            + tr(
+                "rejected message #{index}: {reason}",
                 ctx.lang,
-                **counts,
+                index=item["index"],
+                reason=item["text"],
             )
         )
-        for item in rejections:
-            ctx.say(
-                "  "
-                + tr(
-                    "rejected message #{index}: {reason}",
-                    ctx.lang,
-                    index=item["index"],
-                    reason=item["text"],
-                )
+    if unreported:
+        ctx.say("  " + tr("… and {count} more rejected.", ctx.lang, count=unreported))
+    if date_trouble:
+        ctx.say(
+            tr(
+                "Some messages were refused for their date. This computer's clock says "
+                "{time}: if that is wrong, set the clock and import again.",
+                ctx.lang,
+                time=datetime.fromtimestamp(ctx.now).strftime("%Y-%m-%d %H:%M"),
             )
-        if any(item["code"] in ("future-dated", "expired") for item in rejections):
-            ctx.say(
-                tr(
-                    "Some messages were refused for their date. This computer's clock says "
-                    "{time}: if that is wrong, set the clock and import again.",
-                    ctx.lang,
-                    time=datetime.fromtimestamp(ctx.now).strftime("%Y-%m-%d %H:%M"),
-                )
+        )
+    if damaged is not None:
+        ctx.say(
+            tr(
+                "The file is damaged ({reason}): reading stopped after {count} message(s). "
+                "Ask for a new copy.",
+                ctx.lang,
+                count=read,
+                reason=str(damaged),
             )
-        if damaged is not None:
-            ctx.say(
-                tr(
-                    "The file is damaged ({reason}): reading stopped after {count} message(s). "
-                    "Ask for a new copy.",
-                    ctx.lang,
-                    count=len(raws),
-                    reason=str(damaged),
-                )
-            )
-    return EXIT_REJECTED if rejections or damaged else EXIT_OK
+        )
+    return EXIT_REJECTED if counts["rejected"] or damaged else EXIT_OK
 
 
 COMMANDS: dict[str, Callable[[Context, argparse.Namespace], int]] = {
@@ -732,6 +801,12 @@ def main(
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except KeyboardInterrupt:  # Ctrl-C: what was committed stays; say so, no traceback
+        print(
+            "\n" + tr("Interrupted. Everything done before was kept.", ctx.lang),
+            file=ctx.err,
+        )
+        return EXIT_INTERRUPTED
 
 
 def _fail(ctx: Context, exc: EntraideError) -> None:

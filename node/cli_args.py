@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from protocol import kinds as k
 from protocol.errors import InvalidMessage, UsageError
 from protocol.i18n import enum_title, label, parse_label, tr
-from protocol.schema import FieldSpec, Point, check_text
+from protocol.schema import FieldSpec, Point, check_text, is_blank
 
 from . import render
 from .config import NAME_MAX
@@ -88,7 +88,7 @@ def parse_point(text: str, lang: str = "en") -> Point:
     try:
         lat_text, lon_text = text.split(",")
         return Point.from_degrees(float(lat_text), float(lon_text))
-    except (ValueError, InvalidMessage):
+    except (ValueError, OverflowError, InvalidMessage):  # "inf,0" overflows
         raise UsageError(
             tr(
                 '"{text}" is not a position: use LATITUDE,LONGITUDE in degrees with a '
@@ -179,7 +179,7 @@ def _text_parser(
                     max=spec.max_bytes,
                 )
             )
-        if required and not text.strip():
+        if required and is_blank(text):
             raise UsageError(tr("must not be empty", lang))
         try:
             check_text(text, name, spec.max_bytes, spec.multiline)
@@ -264,7 +264,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
         epilog=t(
             'Start with: entraide init --zone-name "My street"\n\n'
             "Exit codes: 0 ok, 1 internal error (please report it), 2 bad usage,\n"
-            "3 node not set up or unusable, 4 input rejected, 5 not found."
+            "3 node not set up or unusable, 4 input rejected, 5 not found, 130 interrupted."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

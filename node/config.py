@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +26,9 @@ import platformdirs
 import tomli_w
 
 from node.fsutil import atomic_write
-from protocol.errors import LocalError, UsageError
+from protocol.errors import InvalidMessage, LocalError, UsageError
 from protocol.i18n import LANGUAGES, normalise_language
+from protocol.schema import check_text
 
 __all__ = [
     "CONFIG_FILE",
@@ -53,6 +53,8 @@ DEFAULT_MAX_CLOCK_SKEW_S = 600
 ZONE_ID_SIZE = 4
 BRIDGE_KEY_SIZE = 32
 NAME_MAX = 64
+#: Longest bootstrap peer address accepted (a multiaddr with a peer id is ~100 characters).
+PEER_MAX = 300
 MAX_CLOCK_SKEW_LIMIT_S = 86_400
 
 _HEX = re.compile(r"[0-9a-fA-F]*")
@@ -89,14 +91,28 @@ def _name_problem(value: object) -> str | None:
     expected = f"a string of 1 to {NAME_MAX} characters without control characters"
     if not isinstance(value, str) or not 1 <= len(value) <= NAME_MAX or value.isspace():
         return expected
-    if any(unicodedata.category(c) == "Cc" for c in value):  # newlines would break displays
-        return expected
-    return None
+    return None if _printable_line(value) else expected
+
+
+def _printable_line(value: str) -> bool:
+    """The protocol's rules for one line of text: no control, bidi or invisible format
+    characters, no line breaks (they would let a file spoof what a terminal shows)."""
+    try:
+        check_text(value, "value", len(value.encode("utf-8", "surrogatepass")), multiline=False)
+    except InvalidMessage:
+        return False
+    return True
 
 
 def _peer_problem(value: object) -> str | None:
-    ok = isinstance(value, str) and value.startswith("/")
-    return None if ok else 'a multiaddr string starting with "/"'
+    ok = (
+        isinstance(value, str)
+        and value.startswith("/")
+        and value.isascii()
+        and value.isprintable()
+        and len(value) <= PEER_MAX
+    )
+    return None if ok else f'a multiaddr starting with "/" (printable ASCII, at most {PEER_MAX})'
 
 
 def _skew_problem(value: object) -> str | None:
@@ -221,7 +237,12 @@ def resolve_home(cli_home: str | None, environ: Mapping[str, str] | None = None)
         chosen = cli_home
     else:
         chosen = env.get(HOME_ENV, "") or platformdirs.user_data_dir("entraide")
-    return Path(chosen).expanduser().absolute()
+    try:
+        return Path(chosen).expanduser().absolute()
+    except RuntimeError:  # "~nosuchuser/x"
+        raise UsageError(
+            f"{chosen}: no such user; give the node directory as a full path"
+        ) from None
 
 
 def ensure_home(home: Path) -> Path:

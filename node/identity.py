@@ -6,6 +6,7 @@ refused on load if group or others can read or write it.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass, field
@@ -123,12 +124,18 @@ def load_identity(home: Path) -> Identity:
     """Load the identity of the node at ``home``, refusing a key file others could read."""
     path = identity_path(home)
     try:
-        fd = os.open(path, os.O_RDONLY)
+        # Never follow a link planted in the home, never block on a FIFO put in its place.
+        flags = os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise NoIdentity(
             f"no identity in {home} (missing {path}); run `entraide init` to create one"
         ) from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CorruptKeyFile(
+                f"identity key file {path} is a symbolic link; put the key file itself there"
+            ) from None
         raise KeystoreError(f"cannot open identity key file {path}: {exc.strerror}") from exc
     try:
         st = os.fstat(fd)  # the file we opened, not whatever the path names now

@@ -144,7 +144,13 @@ def _pairs(pairs: Sequence[tuple[str, str]], lang: str, indent: str = "  ") -> l
     """``label: value`` lines with the values aligned."""
     heads = [tr("{label}:", lang, label=name) for name, _ in pairs]
     width = max((len(h) for h in heads), default=0)
-    return [f"{indent}{h:<{width}} {value}" for h, (_, value) in zip(heads, pairs, strict=True)]
+    # Continuation lines of a multi-line value are marked and indented under the value, so
+    # that a message's text can never pass for another field.
+    gutter = f"\n{indent}{' ' * width} │ "
+    return [
+        f"{indent}{h:<{width}} {value.replace(chr(10), gutter)}"
+        for h, (_, value) in zip(heads, pairs, strict=True)
+    ]
 
 
 def message(env: Envelope, related: Sequence[Envelope], *, now: int, lang: str) -> str:

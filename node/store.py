@@ -379,7 +379,7 @@ class Store:
                     conn.executemany("INSERT INTO refs (id, ref) VALUES (?, ?)", ref_rows)
         finally:
             if answers is not None:
-                answers.close()  # an abandoned batch must not leave answers in the pipe
+                answers.close()  # unread answers make the verifier restart its helpers
         for index, first in copies:
             original = results[first]
             assert original is not None

@@ -85,11 +85,11 @@ FR: Final[Mapping[str, str]] = {
     ),
     'Start with: entraide init --zone-name "My street"\n\n'
     "Exit codes: 0 ok, 1 internal error (please report it), 2 bad usage,\n"
-    "3 node not set up or unusable, 4 input rejected, 5 not found.": (
+    "3 node not set up or unusable, 4 input rejected, 5 not found, 130 interrupted.": (
         'Pour commencer : entraide init --zone-name "Ma rue"\n\n'
         "Codes de sortie : 0 succès, 1 erreur interne (merci de la signaler),\n"
         "2 mauvaise utilisation, 3 nœud non configuré ou inutilisable,\n"
-        "4 donnée rejetée, 5 introuvable."
+        "4 donnée rejetée, 5 introuvable, 130 interrompu."
     ),
     "COMMAND": "COMMANDE",
     "create this household's identity and create or join an aid zone": (
@@ -399,11 +399,24 @@ FR: Final[Mapping[str, str]] = {
         "Rien pour l'instant. Dites que vous êtes en sécurité avec `entraide post checkin`, "
         "ou apportez les messages d'un voisin avec `entraide import FICHIER`."
     ),
-    "{done} of {total} messages…": "{done} messages sur {total}…",
+    "{done} messages…": "{done} messages…",
+    "… and {count} more rejected.": "… et {count} autre(s) rejeté(s).",
+    "{file} is larger than any bundle may be ({size} MiB)": (
+        "{file} est plus gros qu'un paquet ne peut l'être ({size} Mio)"
+    ),
     "Some messages were refused for their date. This computer's clock says "
     "{time}: if that is wrong, set the clock and import again.": (
         "Des messages ont été refusés à cause de leur date. L'horloge de cet ordinateur "
         "indique {time} : si elle est fausse, réglez-la puis importez à nouveau."
+    ),
+    "{reason}; to rewrite it, also give the zone's id with --zone-id": (
+        "{reason} ; pour le réécrire, donnez aussi l'identifiant de la zone avec --zone-id"
+    ),
+    "the bundle was not written: the program reading it stopped first": (
+        "le paquet n'a pas été écrit : le programme qui le lisait s'est arrêté avant"
+    ),
+    "Interrupted. Everything done before was kept.": (
+        "Interrompu. Tout ce qui avait été fait avant est conservé."
     ),
 }
 

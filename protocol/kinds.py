@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .errors import InvalidMessage
-from .schema import Point, field, validate_fields
+from .schema import Point, field, is_blank, validate_fields
 
 __all__ = [
     "BODY_TYPES",
+    "CLAIM_HOLD",
     "KIND_RULES",
     "Alert",
     "AlertOrigin",
@@ -250,7 +251,7 @@ class Alert(_BodyBase):
     all_clear: bool = field(10, default=False)  # the danger is over (CAP AllClear)
 
     def check(self) -> None:
-        if not self.headline.strip():
+        if is_blank(self.headline):
             raise InvalidMessage("alert: the headline is empty")
         if (self.origin is AlertOrigin.OFFICIAL) != (self.official is not None):
             raise InvalidMessage("alert: an official mirror, and only one, names its source")
@@ -283,9 +284,19 @@ class HelpOffer(_BodyBase):
     text: str = field(5, default="", max_bytes=TEXT, multiline=True)
 
 
+#: How long a claim holds a request after its expected arrival time (created + eta): a helper
+#: who neither resolves nor renews the claim by then lets the request go back to open.
+CLAIM_HOLD = 4 * HOUR
+
+
 @dataclass(frozen=True, slots=True)
 class Claim(_BodyBase):
-    """I am taking care of the referenced request."""
+    """I am taking care of the referenced request.
+
+    The claim *holds* the request for ``eta_minutes`` + :data:`CLAIM_HOLD` after its creation
+    (then it lapses), but the message itself lives as long as the request, so that the
+    claimer's resolution keeps counting when every node has pruned what expired.
+    """
 
     KIND: ClassVar[Kind] = Kind.CLAIM
     eta_minutes: int = field(0, default=0, min_value=0, max_value=7 * DAY)
@@ -316,6 +327,8 @@ class CheckIn(_BodyBase):
     def check(self) -> None:
         if self.subject_key is not None and self.subject_name:
             raise InvalidMessage("checkin: name the visited household by key or by name, not both")
+        if self.subject_name and is_blank(self.subject_name):
+            raise InvalidMessage("checkin: the visited household's name is blank")
 
     @property
     def on_behalf(self) -> bool:
@@ -345,7 +358,7 @@ class ResourcePoint(_BodyBase):
     text: str = field(5, default="", max_bytes=LINE)
 
     def check(self) -> None:
-        if not self.name.strip():
+        if is_blank(self.name):
             raise InvalidMessage("resource_point: the name is empty")
 
 
@@ -360,7 +373,7 @@ class Tip(_BodyBase):
     drill_end: int = field(5, default=0, min_value=0, max_value=2**32 - 1)
 
     def check(self) -> None:
-        if not self.title.strip():
+        if is_blank(self.title):
             raise InvalidMessage("tip: the title is empty")
         if self.type is not TipType.DRILL and (self.drill_start or self.drill_end):
             raise InvalidMessage("tip: only a drill notice has a drill time")
@@ -382,7 +395,7 @@ class Comment(_BodyBase):
     text: str = field(0, max_bytes=TEXT, multiline=True)
 
     def check(self) -> None:
-        if not self.text.strip():
+        if is_blank(self.text):
             raise InvalidMessage("comment: the text is empty")
 
 
@@ -435,7 +448,7 @@ KIND_RULES: dict[Kind, KindRules] = {
     ),
     Kind.HELP_REQUEST: KindRules(0, 0, 2 * DAY, 7 * DAY, "none"),
     Kind.HELP_OFFER: KindRules(0, 0, 2 * DAY, 366 * DAY, "none"),
-    Kind.CLAIM: KindRules(1, 1, 4 * HOUR, 2 * DAY, "the help request claimed"),
+    Kind.CLAIM: KindRules(1, 1, 2 * DAY, 7 * DAY, "the help request claimed"),
     Kind.RESOLUTION: KindRules(1, 1, 7 * DAY, 400 * DAY, "the request, offer or incident closed"),
     Kind.CHECKIN: KindRules(0, 1, 3 * DAY, 14 * DAY, "optionally, the alert it answers"),
     Kind.INCIDENT: KindRules(0, 1, 1 * DAY, 7 * DAY, "optionally, the earlier report it updates"),

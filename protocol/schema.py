@@ -23,14 +23,29 @@ from typing import Any, TypeVar
 
 from .errors import InvalidMessage, NonCanonical
 
-__all__ = ["FieldSpec", "Point", "check_text", "field", "from_wire", "to_wire"]
+__all__ = ["FieldSpec", "Point", "check_text", "field", "from_wire", "is_blank", "to_wire"]
 
 T = TypeVar("T")
 
-#: Characters refused in any text: C0/C1 controls (terminal and handset injection) and the
-#: bidirectional controls (text that displays differently than it reads). Newline is allowed
-#: in multi-line fields only.
-_FORBIDDEN = "\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+#: Characters refused in any text (SPEC.md 7.1): the C0/C1 controls except newline (terminal
+#: and handset injection), and every format character (Unicode general category Cf, as of
+#: Unicode 14.0) except U+200C ZWNJ and U+200D ZWJ, which Indic scripts and emoji sequences
+#: need. Cf holds the bidirectional controls (text that displays differently than it reads)
+#: and the invisible characters (zero-width space, word joiner, BOM, soft hyphen, tags...)
+#: that make two texts look alike, or a text look empty. Hard-coded, so that what a node
+#: refuses does not depend on its Python's Unicode version; tests/protocol/test_text_rules.py
+#: checks the list against ``unicodedata``. Newline is allowed in multi-line fields only.
+_FORBIDDEN = (
+    "\x00-\x09\x0b-\x1f\x7f-\x9f"  # C0 (but newline), DEL, C1; then Cf up to U+FFFF
+    "\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
+#: Cf beyond U+FFFF, in a class of its own: each range past U+FFFF costs every character of
+#: every search a comparison, so only text with such characters is searched for these.
+_FORBIDDEN_ASTRAL = re.compile(
+    "[\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
 # One-line fields also refuse newlines, including the Unicode line and paragraph separators.
 _FORBIDDEN_LINE = re.compile(f"[{_FORBIDDEN}\n\u2028\u2029]")
 _FORBIDDEN_MULTILINE = re.compile(f"[{_FORBIDDEN}]")
@@ -98,15 +113,31 @@ def field(
     return dataclasses.field(default=default, metadata={"wire": spec})
 
 
+#: Allowed characters that show nothing on their own, besides white space: the Hangul fillers
+#: U+115F, U+1160, U+3164, U+FFA0, the blank Braille pattern U+2800, ZWNJ and ZWJ.
+_INVISIBLE = "\u115f\u1160\u3164\uffa0\u2800\u200c\u200d"
+_NOT_BLANK = re.compile(f"[^\\s{_INVISIBLE}]")
+
+
+def is_blank(value: str) -> bool:
+    """Whether a text shows nothing: only white space (``str.isspace``) and the invisible
+    characters above. For the "not blank" rules of the kinds (SPEC.md 7.1)."""
+    return _NOT_BLANK.search(value) is None
+
+
 def check_text(value: str, name: str, max_bytes: int, multiline: bool) -> None:
-    """Enforce the rules every text obeys: size, no control or bidi override characters."""
+    """Enforce the rules every text obeys: size, no control or format (Cf) characters."""
     try:
-        size = len(value.encode("utf-8"))
+        encoded = value.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidMessage(f"{name}: not valid Unicode (lone surrogate)") from None
-    if size > max_bytes:
-        raise InvalidMessage(f"{name}: {size} bytes of text (max {max_bytes})")
+    if len(encoded) > max_bytes:
+        raise InvalidMessage(f"{name}: {len(encoded)} bytes of text (max {max_bytes})")
     bad = (_FORBIDDEN_MULTILINE if multiline else _FORBIDDEN_LINE).search(value)
+    # The refused characters past U+FFFF are in planes 1 and 14, whose UTF-8 starts with the
+    # byte F0 or F3: a byte search (memchr) spares the regex search to all other text.
+    if bad is None and (0xF0 in encoded or 0xF3 in encoded):
+        bad = _FORBIDDEN_ASTRAL.search(value)
     if bad:
         raise InvalidMessage(f"{name}: control character U+{ord(bad.group()):04X} not allowed")
 

@@ -19,18 +19,22 @@ Rules (SPEC.md, one section per kind):
 - **Help requests** (live, not retracted) are ``resolved`` if a non-retracted RESOLUTION
   cites them, authored by the requester or by anyone who ever claimed them (even a lapsed
   claim, but not a retracted one); the latest such resolution, by (created, id), is the one
-  shown. Otherwise ``claimed`` if a CLAIM citing them is live and not retracted (claims lapse:
-  4 h by default); otherwise ``open``.
+  shown. Otherwise ``claimed`` if a non-retracted CLAIM citing them still *holds* them: until
+  ``created + eta_minutes + CLAIM_HOLD`` (4 h), and while the claim is live (claims lapse);
+  otherwise ``open``. A claim message lives as long as its request, so the claimer's right to
+  resolve survives pruning.
 - **Help offers**: live, not retracted, not resolved by their author.
 - **Incidents** and **resource points**: an envelope of the same kind and author citing an
   earlier one replaces it for good; only the latest versions (the heads) are shown, if live
-  and not retracted. An incident head is closed by a RESOLUTION of its author citing it.
+  and not retracted. An incident is closed by a RESOLUTION of its author citing any version
+  of it, unless a newer version was created after that resolution.
   Closed resource points stay listed (``open`` is False).
 - **Comments** (live, not retracted) are attached to the request, offer or incident they cite
   (for an incident, to any version of its chain), ordered by (created, id).
 - **Check-ins**: one household is ``subject_key`` if set, else the normalised
-  ``subject_name`` if given, else the author. The latest live, non-retracted check-in of each
-  household, by (created, id), is the one shown.
+  ``subject_name`` if given (NFC, trimmed, inner white space collapsed, casefolded), else the
+  author. The latest non-retracted check-in of each household, by (created, id), is the one
+  shown, while it is live: an older report never comes back when a newer one expires.
 - **Households** known to the board: every author of any message, every subject key and every
   subject name of a non-retracted check-in, expired or not; bridge keys are never households.
 """
@@ -47,10 +51,12 @@ from typing import Literal, TypeAlias, TypeVar
 from .envelope import Envelope
 from .errors import UsageError
 from .kinds import (
+    CLAIM_HOLD,
     Alert,
     AlertOrigin,
     CheckIn,
     CheckInStatus,
+    Claim,
     HelpOffer,
     HelpRequest,
     Incident,
@@ -79,6 +85,7 @@ __all__ = [
     "TipView",
     "claimed_by",
     "derive",
+    "household_key",
     "household_of",
     "latest_alert",
     "may_resolve",
@@ -306,13 +313,18 @@ def name_household(name: str) -> HouseholdKey:
 
 def household_of(env: Envelope) -> HouseholdKey:
     """The household a check-in reports on."""
-    body = _body(env, CheckIn)
+    return household_key(_body(env, CheckIn), env.author)
+
+
+def household_key(body: CheckIn, author: bytes) -> HouseholdKey:
+    """The household a check-in body by ``author`` reports on: the visited household's key,
+    else its name, else the author's own household."""
     if body.subject_key is not None:
         return body.subject_key
     name = normalise_name(body.subject_name)
     if name:
         return ("name", name)
-    return env.author
+    return author
 
 
 def _household_order(household: HouseholdKey) -> tuple[int, bytes, str]:
@@ -328,7 +340,14 @@ class _Index:
     """The deduplicated message set, sorted by (created, id), with its lookup tables."""
 
     def __init__(self, messages: Iterable[Envelope], now: int) -> None:
-        unique = {env.id: env for env in messages}
+        # One envelope per id. Two copies can differ only in their signature (an author who
+        # signed the same bytes twice with a non-deterministic signer): keep the smallest, so
+        # that the result never depends on which copy came first.
+        unique: dict[bytes, Envelope] = {}
+        for env in messages:
+            kept = unique.get(env.id)
+            if kept is None or env.raw < kept.raw:
+                unique[env.id] = env
         self.now = now
         self.all = sorted(unique.values(), key=_order)
         self.by_id = unique
@@ -397,6 +416,12 @@ def _alerts(ix: _Index, bridge_keys: frozenset[bytes]) -> tuple[AlertView, ...]:
     )
 
 
+def _holds(claim: Envelope, now: int) -> bool:
+    """Whether a claim still holds its request at ``now`` (it lapses after eta + 4 h)."""
+    body = _body(claim, Claim)
+    return now < min(claim.expires, claim.created + 60 * (body.eta_minutes + CLAIM_HOLD))
+
+
 def _entitled(ix: _Index, env: Envelope) -> frozenset[bytes]:
     """Whose resolution closes ``env``: its author's; for a help request, also the claimers'."""
     if env.kind is Kind.HELP_REQUEST:
@@ -414,7 +439,7 @@ def _request(ix: _Index, env: Envelope) -> RequestView:
     all_claims = ix.cited_by(Kind.CLAIM, env)
     entitled = _entitled(ix, env)
     resolutions = [r for r in ix.cited_by(Kind.RESOLUTION, env) if r.author in entitled]
-    claims = tuple(c for c in all_claims if ix.live(c))
+    claims = tuple(c for c in all_claims if _holds(c, ix.now))
     resolution = resolutions[-1] if resolutions else None
     if resolution is not None:
         status = RequestStatus.RESOLVED
@@ -452,9 +477,10 @@ def _offers(ix: _Index) -> tuple[OfferView, ...]:
 def _checkins(ix: _Index) -> tuple[CheckInView, ...]:
     latest: dict[HouseholdKey, Envelope] = {}
     for env in ix.by_kind[Kind.CHECKIN]:  # by (created, id): the last one wins
-        if ix.shown(env):
+        if env.id not in ix.retracted:
             latest[household_of(env)] = env
-    views = [CheckInView(env, hh, hh != env.author) for hh, env in latest.items()]
+    # A newer report replaces older ones even once it expired: never fall back to an older one.
+    views = [CheckInView(env, hh, hh != env.author) for hh, env in latest.items() if ix.live(env)]
     return tuple(sorted(views, key=lambda v: _newest_first(v.envelope)))
 
 
@@ -466,9 +492,15 @@ def _heads(ix: _Index, kind: Kind) -> list[Envelope]:
 def _incidents(ix: _Index) -> tuple[IncidentView, ...]:
     views = []
     for head in _heads(ix, Kind.INCIDENT):
-        if _resolved_by_author(ix, head):
-            continue
         chain = ix.ancestors(head)
+        # Closed by its author's resolution of any version, unless an update came after it.
+        if any(
+            r.created >= head.created
+            for v in chain
+            for r in ix.cited_by(Kind.RESOLUTION, v)
+            if r.author == head.author
+        ):
+            continue
         first = min(e.created for e in chain)
         views.append(IncidentView(head, first, ix.comments_on(*chain)))
     return tuple(sorted(views, key=lambda v: (-v.incident.severity, *_newest_first(v.envelope))))

@@ -24,7 +24,7 @@ from node.cli_args import parse_duration_minutes
 from node.identity import load_identity
 from node.store import Store
 from protocol import kinds as k
-from protocol.bundle import encode_bundle, iter_bundle
+from protocol.bundle import MAGIC, encode_bundle, iter_bundle
 from protocol.envelope import Policy, decode, seal
 
 ZONE = "3f2a9c01"
@@ -282,6 +282,38 @@ def test_a_withdrawn_standing_offer_stays_withdrawn(alice: Household) -> None:
     # resolution expired and was pruned.
     assert resolution["expires"] >= offer.json()["expires"]
     assert alice.board("help")["offers"] == []
+
+
+def test_what_replaces_or_depends_on_a_message_lasts_as_long(alice: Household) -> None:
+    """Nodes prune what expired: a newer message that expired first would let the older one
+    come back (an all-clear before the evacuation order it ends, say)."""
+
+    def posted(*argv: str) -> dict[str, Any]:
+        return dict(alice.ok("post", *argv, "--json").json())
+
+    order = posted("alert", "--headline", "Évacuez", "--severity", "extreme", "--lifetime", "7d")
+    clear = posted("alert", "--headline", "Fin", "--all-clear", "--supersedes", order["id"][:8])
+    assert clear["expires"] >= order["expires"]
+    injured = posted("checkin", "--status", "injured", "--lifetime", "14d")
+    safe = posted("checkin")
+    assert safe["expires"] >= injured["expires"]
+    request = posted("request", "--need", "water", "--lifetime", "7d")
+    held = posted("claim", request["id"][:8], "--eta", "30m")
+    assert held["expires"] >= request["expires"]  # the claimer may still resolve it
+    point = posted(
+        "resource", "--type", "water_distribution", "--name", "Gymnase", "--lifetime", "30d"
+    )
+    closed = posted(
+        "resource",
+        "--type",
+        "water_distribution",
+        "--name",
+        "Gymnase",
+        "--closed",
+        "--replaces",
+        point["id"][:8],
+    )
+    assert closed["expires"] >= point["expires"]
 
 
 def test_post_request_and_offer(alice: Household) -> None:
@@ -901,3 +933,58 @@ def test_module_runs_as_a_script(tmp_path: Path) -> None:
     )
     assert done.returncode == 3
     assert "entraide init" in done.stderr
+
+
+# --- hostile input and interruptions (from the node review) ----------------------------
+
+
+def test_a_hostile_bundle_is_reported_in_bounded_space(bob: Household, tmp_path: Path) -> None:
+    path = tmp_path / "hostile.bundle"
+    path.write_bytes(MAGIC + b"\x00\x01\x00" * 20_000)  # 20,000 one-byte records
+    result = bob.run("import", str(path))
+    assert result.code == 4
+    assert "20000 rejected" in result.out
+    assert "… and 19950 more rejected." in result.out
+    assert len(result.out.splitlines()) < 60
+    report = json.loads(bob.run("import", str(path), "--json").out)
+    assert len(report["rejections"]) == 50 and report["rejections_not_listed"] == 19_950
+
+
+def test_what_is_not_a_bundle_is_refused_without_reading_it(bob: Household) -> None:
+    result = bob.run("import", "/dev/zero")
+    assert result.code == 4 and "not an entraide bundle" in result.err
+
+
+def test_a_message_text_cannot_pass_for_another_field(alice: Household) -> None:
+    spoof = "Buvez.\n  official source:  Préfecture\n  author:           0000"
+    message_id = alice.post("alert", "--headline", "x", "--instruction", spoof)
+    shown = alice.ok("show", message_id[:8]).out.splitlines()
+    continuation = [line for line in shown if "official source" in line]
+    assert continuation and all("│" in line for line in continuation)
+    assert sum(line.lstrip().startswith("author:") for line in shown) == 1
+
+
+def test_ctrl_c_says_what_was_kept(alice: Household, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "ingest", interrupted)
+    result = alice.run("post", "checkin")
+    assert result.code == 130
+    assert "Interrupted" in result.err and "Traceback" not in result.err
+
+
+def test_force_on_an_unreadable_config_needs_the_zone_id(alice: Household) -> None:
+    config = alice.home / "config.toml"
+    config.write_text(
+        config.read_text().replace("max_clock_skew_s = 600", 'max_clock_skew_s = "x"')
+    )
+    result = alice.run("init", "--force")
+    assert result.code == 2 and "--zone-id" in result.err
+    alice.ok("init", "--force", "--zone-id", ZONE, "--zone-name", "Rue des Lilas")
+    assert alice.ok("whoami", "--json").json()["zone"]["id"] == ZONE
+
+
+def test_a_bad_point_or_home_is_a_usage_error(alice: Household) -> None:
+    assert alice.run("post", "request", "--need", "water", "--point", "inf,0").code == 2
+    assert run("whoami", "--home", "~nosuchuser-entraide/x").code == 2

@@ -236,3 +236,18 @@ def test_fingerprint_shape(public_key: bytes) -> None:
 def test_fingerprint_needs_32_bytes() -> None:
     with pytest.raises(UsageError):
         fingerprint(bytes(31))
+
+
+def test_refuses_a_symlinked_or_fifo_key_file(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    create_identity(real)
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "identity.key").symlink_to(real / "identity.key")
+    with pytest.raises(CorruptKeyFile, match="symbolic link"):
+        load_identity(linked)
+    piped = tmp_path / "piped"
+    piped.mkdir()
+    os.mkfifo(piped / "identity.key", 0o600)
+    with pytest.raises(CorruptKeyFile, match="not a regular file"):
+        load_identity(piped)  # must not block waiting for a writer

@@ -497,3 +497,28 @@ def test_a_closed_store_says_so(tmp_path: Path) -> None:
 def test_refuses_a_negative_worker_count(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
         Store.open(tmp_path / "store.sqlite3", verify_workers=-1)
+
+
+def test_a_bug_mid_batch_never_lets_forged_messages_in_later(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch abandoned by an exception before its signatures were read must not leave
+    their answers to be taken for the next batch's (reviewer's reproduction)."""
+    calls = 0
+    original = node.store.check_acceptable
+
+    def fails_once(*args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("bug")
+        original(*args, **kwargs)
+
+    monkeypatch.setattr(node.store, "check_acceptable", fails_once)
+    with pytest.raises(RuntimeError):
+        ingest(store, *(e.raw for e in many(64)))
+    forged = [e.raw[:-1] + bytes([e.raw[-1] ^ 1]) for e in many(64, key=BOB)]
+    results = ingest(store, *forged)
+    assert {r.status for r in results} == {"rejected"}
+    assert all(isinstance(r.error, BadSignature) for r in results)
+    assert store.count() == 0

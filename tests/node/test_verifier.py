@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from collections.abc import Iterable, Iterator
 
 import nacl.signing
@@ -16,7 +19,8 @@ T0 = 1_780_000_000
 
 
 def batch(count: int, forged_every: int = 7) -> tuple[list[bytes], list[bool]]:
-    """``count`` envelopes, every ``forged_every``-th one with a flipped signature byte."""
+    """``count`` envelopes, every ``forged_every``-th one with a flipped signature byte
+    (0: none forged, 1: all forged)."""
     raws: list[bytes] = []
     for i in range(count):
         raw = seal(
@@ -25,7 +29,7 @@ def batch(count: int, forged_every: int = 7) -> tuple[list[bytes], list[bool]]:
             created=T0 + i,
             zone=b"\x00\x00\x00\x01",
         ).raw
-        if i % forged_every == 3:
+        if forged_every and i % forged_every == min(3, forged_every - 1):
             raw = raw[:-1] + bytes([raw[-1] ^ 1])
         raws.append(raw)
     return raws, [signature_valid(raw) for raw in raws]
@@ -83,3 +87,31 @@ def test_close_is_idempotent_and_stops_the_processes() -> None:
     verifier.close()
     verifier.close()
     assert all(not p.is_alive() for p in processes)
+
+
+def test_a_batch_abandoned_before_its_first_answer_leaves_no_stale_answers(
+    verifier: SignatureVerifier,
+) -> None:
+    good, good_expected = batch(64, forged_every=0)
+    assert all(good_expected)
+    verifier.check(good, 8).close()  # the caller failed before reading anything
+    forged, forged_expected = batch(64, forged_every=1)
+    assert not any(forged_expected)
+    assert flatten(verifier.check(forged, 8)) == forged_expected
+
+
+def test_a_helper_that_stops_answering_is_given_up() -> None:
+    verifier = SignatureVerifier(processes=1, answer_timeout=0.5)
+    try:
+        raws, expected = batch(64)
+        flatten(verifier.check(raws[:4], 2))  # start the helper
+        (helper,) = verifier._helpers
+        os.kill(helper.process.pid, signal.SIGSTOP)
+        try:
+            assert flatten(verifier.check(raws, 8)) == expected
+        finally:
+            with contextlib.suppress(ProcessLookupError):  # it was killed: as it should be
+                os.kill(helper.process.pid, signal.SIGCONT)
+        assert helper not in verifier._helpers
+    finally:
+        verifier.close()

@@ -64,7 +64,7 @@ DEFAULT_LIFETIME = {  # minutes, per kind number
     1: 1440,
     2: 2880,
     3: 2880,
-    4: 240,
+    4: 2880,
     5: 10080,
     6: 4320,
     7: 1440,

@@ -145,7 +145,7 @@ def test_kind_rules_as_in_the_spec() -> None:
         Kind.ALERT: (0, 4, 1 * DAY, 14 * DAY),
         Kind.HELP_REQUEST: (0, 0, 2 * DAY, 7 * DAY),
         Kind.HELP_OFFER: (0, 0, 2 * DAY, 366 * DAY),
-        Kind.CLAIM: (1, 1, 4 * HOUR, 2 * DAY),
+        Kind.CLAIM: (1, 1, 2 * DAY, 7 * DAY),
         Kind.RESOLUTION: (1, 1, 7 * DAY, 400 * DAY),
         Kind.CHECKIN: (0, 1, 3 * DAY, 14 * DAY),
         Kind.INCIDENT: (0, 1, 1 * DAY, 7 * DAY),
@@ -403,6 +403,22 @@ FORBIDDEN = [
     "\u2067",
     "\u2068",
     "\u2069",
+    # the other format (Cf) characters: invisible, they make texts look alike or empty
+    "\xad",
+    "\u0600",
+    "\u180e",
+    "\u200b",
+    "\u2060",
+    "\u2064",
+    "\u206a",
+    "\u206f",
+    "\ufeff",
+    "\ufff9",
+    "\ufffb",
+    "\U0001d173",
+    "\U000e0001",
+    "\U000e0041",
+    "\U000e007f",
 ]
 
 ALLOWED = [
@@ -416,9 +432,11 @@ ALLOWED = [
     "«\u202f»",
     "€",
     "–",
-    "\u200b",
+    "\u200c",  # ZWNJ and ZWJ: the format characters that Indic scripts and emoji need
     "\u200d",
-    "\ufeff",
+    "👩\u200d👧",
+    "\u3164",  # a Hangul filler: allowed, but blank
+    "\U000e0100",  # a variation selector (Mn), not a tag
     "日本",
     "🌊",
     "\U0010fffd",
@@ -426,7 +444,7 @@ ALLOWED = [
 
 
 @TEXT_FIELDS
-def test_control_and_bidi_characters_are_refused(
+def test_control_and_format_characters_are_refused(
     cls: type, name: str, spec: FieldSpec, tp: Any, default: Any
 ) -> None:
     for char in FORBIDDEN:
@@ -634,3 +652,10 @@ def test_point_helpers() -> None:
         Point.from_degrees(90.00001, 0)
     with pytest.raises(InvalidMessage, match="longitude"):
         Point(0, True)  # type: ignore[arg-type]
+
+
+def test_text_that_shows_nothing_counts_as_empty() -> None:
+    with pytest.raises(InvalidMessage, match="headline is empty"):
+        Alert(headline="\u3164\u200d ")
+    with pytest.raises(InvalidMessage, match="name is blank"):
+        CheckIn(status=CheckInStatus.NOBODY_HOME, subject_name="\u2800")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from nacl.signing import SigningKey
 
-from protocol.envelope import Envelope, decode, seal
-from protocol.errors import UsageError
+from protocol.envelope import SIGNING_CONTEXT, Envelope, decode, seal
+from protocol.errors import InvalidMessage, UsageError
 from protocol.kinds import (
     Alert,
     AlertOrigin,
@@ -343,10 +345,29 @@ def test_claims_lapse_after_four_hours_by_default() -> None:
     assert lapsed.claims == ()
 
 
-def test_claim_with_a_longer_lifetime_lasts_longer() -> None:
+def test_a_claim_holds_four_hours_after_its_eta() -> None:
     r = request()
-    c = claim(r, BOB, 60, lifetime=8 * 60)
-    assert only_request(board(r, c, at=6 * HOUR)).status is RequestStatus.CLAIMED
+    late = msg(Claim(eta_minutes=3 * 60), BOB, 60, (r,))
+    assert only_request(board(r, late, at=60 + 7 * HOUR - 1)).status is RequestStatus.CLAIMED
+    assert only_request(board(r, late, at=60 + 7 * HOUR)).status is RequestStatus.OPEN
+
+
+def test_a_claim_with_a_short_lifetime_lapses_when_it_expires() -> None:
+    r = request()
+    c = claim(r, BOB, 60, lifetime=60)
+    assert only_request(board(r, c, at=60 + HOUR - 1)).status is RequestStatus.CLAIMED
+    assert only_request(board(r, c, at=60 + HOUR)).status is RequestStatus.OPEN
+
+
+def test_a_helpers_resolution_survives_the_claim_lapsing_and_pruning() -> None:
+    """Every node prunes what expired: the claim, which proves the helper's right to
+    resolve, must still be there as long as the request is."""
+    r = request()
+    c = claim(r, BOB, 60)
+    res = resolve(r, BOB, at=2 * HOUR)
+    assert c.expires >= r.expires  # a default claim lives as long as a default request
+    last_second = r.expires - 1 - T0
+    assert only_request(board(r, c, res, at=last_second)).status is RequestStatus.RESOLVED
 
 
 def test_retracted_claim_does_not_count() -> None:
@@ -556,8 +577,6 @@ def test_households_by_name_are_normalised() -> None:
     (view,) = (v for v in b.checkins if v.household == ("name", "mme dupont"))
     assert view.envelope == second and view.on_behalf
     assert household_of(first) == household_of(second) == name_household("Mme Dupont")
-    blank = checkin(DAVE, 0, subject_name="   ")
-    assert household_of(blank) == D
 
 
 def test_normalise_name() -> None:
@@ -566,11 +585,16 @@ def test_normalise_name() -> None:
     assert normalise_name("STRASSE") == normalise_name("straße")  # casefold
 
 
-def test_expired_or_retracted_checkin_is_not_latest() -> None:
+def test_an_expired_newer_checkin_does_not_bring_back_an_older_one() -> None:
+    old = checkin(ALICE, 0, CheckInStatus.INJURED, lifetime=14 * DAY // 60)
+    short = checkin(ALICE, 100, CheckInStatus.SAFE, lifetime=10)
+    assert board(old, short, at=200).checkin_of(A).envelope == short  # type: ignore[union-attr]
+    assert board(old, short, at=1000).checkin_of(A) is None  # not the older INJURED
+    assert board(old, at=3 * DAY).checkin_of(A).envelope == old  # type: ignore[union-attr]
+
+
+def test_retracted_checkin_is_not_latest() -> None:
     old = checkin(ALICE, 0)
-    short = checkin(ALICE, 100, CheckInStatus.INJURED, lifetime=10)
-    assert board(old, short, at=1000).checkin_of(A).envelope == old  # type: ignore[union-attr]
-    assert board(old, at=3 * DAY).checkins == ()
     newer = checkin(ALICE, 100, CheckInStatus.INJURED)
     assert board(old, newer, retract(newer, ALICE)).checkin_of(A).envelope == old  # type: ignore[union-attr]
 
@@ -675,6 +699,16 @@ def test_incident_closed_by_its_author_only() -> None:
     assert board(inc, at=DAY).incidents == ()
 
 
+def test_resolving_an_earlier_version_closes_the_incident_unless_updated_after() -> None:
+    first = incident(ALICE, 0)
+    update = incident(ALICE, 60, first)
+    assert board(first, update, resolve(first, ALICE, 120)).incidents == ()
+    later = incident(ALICE, 180, update)  # it flooded again after the resolution
+    reopened = board(first, update, resolve(first, ALICE, 120), later, at=240).incidents
+    assert [v.envelope for v in reopened] == [later]
+    assert board(first, update, resolve(first, BOB, 120)).incidents != ()  # not the author
+
+
 def test_incident_order() -> None:
     minor = incident(ALICE, 100, severity=Severity.MINOR)
     old = incident(BOB, 0, severity=Severity.EXTREME)
@@ -728,3 +762,36 @@ def test_tips_and_drills() -> None:
     assert b.tips[1].tip.title == "Kit d'urgence"
     assert ids(board(tip, drill, retract(drill, BOB)).tips) == [tip.id]
     assert board(tip, drill, at=31 * DAY).tips == ()
+
+
+def _resign_with_nonce(env: Envelope, key: SigningKey, nonce: int) -> Envelope:
+    """The same signed bytes under a second valid signature, as a randomised Ed25519 signer
+    (RFC 8032 allows any nonce) would make: same id, different raw bytes."""
+    from nacl import bindings
+
+    digest = hashlib.sha512(bytes(key)).digest()
+    clamped = bytearray(digest[:32])
+    clamped[0] &= 248
+    clamped[31] &= 127
+    clamped[31] |= 64
+    a = bindings.crypto_core_ed25519_scalar_reduce(bytes(clamped) + bytes(32))
+    r = bindings.crypto_core_ed25519_scalar_reduce(nonce.to_bytes(64, "little"))
+    big_r = bindings.crypto_scalarmult_ed25519_base_noclamp(r)
+    message = SIGNING_CONTEXT + env.raw[:-64]
+    k = bindings.crypto_core_ed25519_scalar_reduce(
+        hashlib.sha512(big_r + bytes(key.verify_key) + message).digest()
+    )
+    s = bindings.crypto_core_ed25519_scalar_add(r, bindings.crypto_core_ed25519_scalar_mul(k, a))
+    return decode(env.raw[:-64] + big_r + s)
+
+
+def test_two_signatures_of_one_message_give_one_board_whatever_the_order() -> None:
+    r = request()
+    other = _resign_with_nonce(r, ALICE, 12345)
+    assert other.id == r.id and other.raw != r.raw
+    assert board(r, other) == board(other, r)
+
+
+def test_a_blank_visited_name_is_refused() -> None:
+    with pytest.raises(InvalidMessage, match="name is blank"):
+        CheckIn(status=CheckInStatus.NOBODY_HOME, subject_name="\u00a0 ")
