@@ -387,7 +387,9 @@ def _build_post(
         checkin = _body(k.CheckIn, args, subject_key=args.for_key, subject_name=args.for_name)
         household = state.household_key(checkin, me)
         earlier = [
-            e for e in store.live(ctx.now, [k.Kind.CHECKIN]) if state.household_of(e) == household
+            e
+            for e in store.live(ctx.now, [k.Kind.CHECKIN], zone=ctx.config().zone.zone_id)
+            if state.household_of(e) == household
         ]
         return checkin, refs, outliving(k.Kind.CHECKIN, earlier)
     if kind == "incident":
@@ -509,7 +511,7 @@ def cmd_board(ctx: Context, args: argparse.Namespace) -> int:
     config = ctx.config()
     me = ctx.identity().public_key
     with ctx.open_store() as store:
-        messages = store.live(ctx.now)
+        messages = store.live(ctx.now, zone=config.zone.zone_id)
     text, data = render.board(
         messages,
         now=ctx.now,
@@ -540,7 +542,7 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
-    ctx.config()
+    config = ctx.config()
     to_stdout = args.file == "-"
     if to_stdout and sys.stdout.isatty():
         raise UsageError(
@@ -551,7 +553,7 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
             )
         )
     with ctx.open_store() as store:
-        raws = store.all_raw(ctx.now, since=args.since)
+        raws = store.all_raw(ctx.now, since=args.since, zone=config.zone.zone_id)
     data = encode_bundle(raws)
     if to_stdout:
         try:
@@ -567,11 +569,26 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
                 )
             ) from None
     else:
+        target = Path(args.file)
+        if not args.force and _holds_something_else(target):
+            raise UsageError(
+                tr(
+                    "{file} exists and is not a bundle: choose another name, or add --force "
+                    "to replace it",
+                    ctx.lang,
+                    file=shown_path(args.file),
+                )
+            )
         try:
-            atomic_write(Path(args.file), data, 0o644)
+            atomic_write(target, data, 0o644)
         except OSError as exc:
             raise UsageError(
-                tr("cannot write {file}: {reason}", ctx.lang, file=args.file, reason=exc.strerror)
+                tr(
+                    "cannot write {file}: {reason}",
+                    ctx.lang,
+                    file=shown_path(args.file),
+                    reason=exc.strerror,
+                )
             ) from None
     # With "-" the bundle is on stdout: the summary goes to stderr.
     report = ctx.err if to_stdout else ctx.out
@@ -584,7 +601,7 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
                 ctx.lang,
                 count=len(raws),
                 size=len(data),
-                file=tr("standard output", ctx.lang) if to_stdout else args.file,
+                file=tr("standard output", ctx.lang) if to_stdout else shown_path(args.file),
             ),
             file=report,
         )
@@ -601,22 +618,43 @@ def _read_bundle_file(ctx: Context, name: str) -> bytes:
                 data += f.read(MAX_BUNDLE_BYTES + 1 - len(MAGIC))
     except OSError as exc:
         raise UsageError(
-            tr("cannot read {file}: {reason}", ctx.lang, file=name, reason=exc.strerror)
+            tr("cannot read {file}: {reason}", ctx.lang, file=shown_path(name), reason=exc.strerror)
         ) from None
     if len(data) > MAX_BUNDLE_BYTES:
         raise BadBundle(
             tr(
                 "{file} is larger than any bundle may be ({size} MiB)",
                 ctx.lang,
-                file=name,
+                file=shown_path(name),
                 size=MAX_BUNDLE_BYTES // 2**20,
             )
         )
     if not data.startswith(MAGIC):
         raise BadBundle(
-            tr("{file} is not an entraide bundle (made by `entraide export`)", ctx.lang, file=name)
+            tr(
+                "{file} is not an entraide bundle (made by `entraide export`)",
+                ctx.lang,
+                file=shown_path(name),
+            )
         )
     return data
+
+
+def _holds_something_else(path: Path) -> bool:
+    """Whether writing a bundle at ``path`` would destroy something that is not a bundle
+    (``entraide export identity.key`` must not wipe the household's key)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(MAGIC)) != MAGIC
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # a directory, a device, unreadable: not ours to replace
+
+
+def shown_path(name: str) -> str:
+    """A file name as it is safe to print: control characters escaped."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in name)
 
 
 def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
@@ -770,6 +808,10 @@ def main(
     """Run one ``entraide`` command; return its exit code. ``out`` and ``err`` default to
     the standard streams (help and argparse's errors go there too)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # A file name in another encoding must print escaped, never crash the command.
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     out = out or sys.stdout
     err = err or sys.stderr
     lang = _early_language(argv)

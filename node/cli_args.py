@@ -355,6 +355,11 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
         type=_arg_type(parse_time, lang, "date"),
         help=t("only messages created after this date and time, e.g. 2026-11-22T14:00"),
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=t("replace FILE even if it is not an earlier bundle"),
+    )
 
     p = sub.add_parser(
         "import",

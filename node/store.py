@@ -419,22 +419,22 @@ class Store:
             )
         return [self._decode_stored(raw) for (raw,) in rows]
 
-    def live(self, now: int, kinds: Iterable[Kind] | None = None) -> list[Envelope]:
-        """Messages not expired at ``now`` (of these kinds), oldest first."""
-        if kinds is None:
-            rows = self._query(
-                "SELECT raw FROM messages WHERE expires > ? ORDER BY created, id", (now,)
-            )
-        else:
+    def live(
+        self, now: int, kinds: Iterable[Kind] | None = None, *, zone: bytes | None = None
+    ) -> list[Envelope]:
+        """Messages not expired at ``now`` (of these kinds, of this zone), oldest first."""
+        sql = "SELECT raw FROM messages WHERE expires > ?"
+        params: tuple[int | bytes, ...] = (now,)
+        if kinds is not None:
             wanted = sorted({int(Kind(k)) for k in kinds})
             if not wanted:
                 return []
-            marks = ",".join("?" * len(wanted))
-            rows = self._query(
-                f"SELECT raw FROM messages WHERE kind IN ({marks}) AND expires > ? "
-                "ORDER BY created, id",
-                (*wanted, now),
-            )
+            sql += f" AND kind IN ({','.join('?' * len(wanted))})"
+            params += tuple(wanted)
+        if zone is not None:
+            sql += " AND zone = ?"
+            params += (zone,)
+        rows = self._query(sql + " ORDER BY created, id", params)
         return [self._decode_stored(raw) for (raw,) in rows]
 
     def referencing(self, message_id: bytes, *, now: int | None = None) -> list[Envelope]:
@@ -456,13 +456,19 @@ class Store:
         rows = self._query("SELECT id FROM messages WHERE expires > ? ORDER BY id", (now,))
         return [mid for (mid,) in rows]
 
-    def all_raw(self, now: int, since: int | None = None) -> list[bytes]:
-        """The envelopes live at ``now`` (created at or after ``since``), oldest first."""
+    def all_raw(
+        self, now: int, since: int | None = None, *, zone: bytes | None = None
+    ) -> list[bytes]:
+        """The envelopes live at ``now`` (created at or after ``since``, of this zone), oldest
+        first."""
         sql = "SELECT raw FROM messages WHERE expires > ?"
-        params: tuple[int, ...] = (now,)
+        params: tuple[int | bytes, ...] = (now,)
         if since is not None:
             sql += " AND created >= ?"
             params += (since,)
+        if zone is not None:
+            sql += " AND zone = ?"
+            params += (zone,)
         return [raw for (raw,) in self._query(sql + " ORDER BY created, id", params)]
 
     def prune(self, now: int) -> int:

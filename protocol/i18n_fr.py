@@ -418,6 +418,13 @@ FR: Final[Mapping[str, str]] = {
     "Interrupted. Everything done before was kept.": (
         "Interrompu. Tout ce qui avait été fait avant est conservé."
     ),
+    "replace FILE even if it is not an earlier bundle": (
+        "remplacer FICHIER même s'il n'est pas un paquet précédent"
+    ),
+    "{file} exists and is not a bundle: choose another name, or add --force to replace it": (
+        "{file} existe et n'est pas un paquet : choisissez un autre nom, ou ajoutez --force "
+        "pour le remplacer"
+    ),
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).

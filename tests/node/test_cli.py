@@ -988,3 +988,21 @@ def test_force_on_an_unreadable_config_needs_the_zone_id(alice: Household) -> No
 def test_a_bad_point_or_home_is_a_usage_error(alice: Household) -> None:
     assert alice.run("post", "request", "--need", "water", "--point", "inf,0").code == 2
     assert run("whoami", "--home", "~nosuchuser-entraide/x").code == 2
+
+
+def test_export_never_replaces_something_that_is_not_a_bundle(alice: Household) -> None:
+    key = alice.home / "identity.key"
+    before = key.read_bytes()
+    result = alice.run("export", str(key))
+    assert result.code == 2 and "--force" in result.err
+    assert key.read_bytes() == before
+    bundle = alice.home.parent / "again.bundle"
+    alice.ok("export", str(bundle))
+    alice.ok("export", str(bundle))  # an earlier bundle may be replaced
+
+
+def test_board_and_export_keep_to_the_current_zone(alice: Household, tmp_path: Path) -> None:
+    alice.post("request", "--need", "water")
+    alice.ok("init", "--force", "--zone-id", "0000beef", "--zone-name", "Ailleurs")
+    assert alice.board("help")["requests"] == []
+    assert list(iter_bundle(alice.export(tmp_path / "z.bundle"))) == []
