@@ -32,7 +32,7 @@ from protocol.i18n import error_text, label, tr
 from protocol.jsonview import envelope_to_json
 
 from . import render
-from .cli_args import _spec, build_parser
+from .cli_args import _spec, argparse_language, build_parser
 from .config import (
     Config,
     ConfigError,
@@ -815,8 +815,12 @@ def main(
     out = out or sys.stdout
     err = err or sys.stderr
     lang = _early_language(argv)
-    parser = build_parser(lang)
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with (
+        argparse_language(lang),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        parser = build_parser(lang)
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # argparse already printed the usage error or the help

@@ -11,10 +11,11 @@ never overwrite a value given earlier on the line.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import enum
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -27,6 +28,56 @@ from . import render
 from .config import NAME_MAX
 
 _T = TypeVar("_T")
+
+
+def _argparse_texts(lang: str) -> dict[str, str]:
+    """argparse's own texts (usage, section titles, its error messages) in ``lang``."""
+    return {
+        "usage: ": tr("usage: ", lang),
+        "positional arguments": tr("positional arguments", lang),
+        "options": tr("options", lang),
+        "show this help message and exit": tr("show this help message and exit", lang),
+        "argument %(argument_name)s: %(message)s": tr(
+            "argument %(argument_name)s: %(message)s", lang
+        ),
+        "%(prog)s: error: %(message)s\n": tr("%(prog)s: error: %(message)s\n", lang),
+        "the following arguments are required: %s": tr(
+            "the following arguments are required: %s", lang
+        ),
+        "one of the arguments %s is required": tr("one of the arguments %s is required", lang),
+        "unrecognized arguments: %s": tr("unrecognized arguments: %s", lang),
+        "not allowed with argument %s": tr("not allowed with argument %s", lang),
+        "expected one argument": tr("expected one argument", lang),
+        "invalid choice: %(value)r (choose from %(choices)s)": tr(
+            "invalid choice: %(value)r (choose from %(choices)s)", lang
+        ),
+        "invalid %(type)s value: %(value)r": tr("invalid %(type)s value: %(value)r", lang),
+        "ambiguous option: %(option)s could match %(matches)s": tr(
+            "ambiguous option: %(option)s could match %(matches)s", lang
+        ),
+        "unknown parser %(parser_name)r (choices: %(choices)s)": tr(
+            "unknown parser %(parser_name)r (choices: %(choices)s)", lang
+        ),
+        "ignored explicit argument %r": tr("ignored explicit argument %r", lang),
+    }
+
+
+@contextlib.contextmanager
+def argparse_language(lang: str) -> Iterator[None]:
+    """Let argparse speak ``lang`` while a parser is built and used.
+
+    argparse looks its texts up through ``gettext`` at the moment it needs them, by the module
+    global ``argparse._``; pointing that at our catalogue for the duration of one command is
+    the one way to translate them without a system-wide gettext catalogue.
+    """
+    texts = _argparse_texts(lang)
+    original = argparse._  # type: ignore[attr-defined]
+    argparse._ = lambda msgid: texts.get(msgid, msgid)  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._ = original  # type: ignore[attr-defined]
+
 
 # ---------------------------------------------------------------- argument types
 # Each parser takes the text and the language of its error message, and raises UsageError;

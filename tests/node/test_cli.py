@@ -1006,3 +1006,14 @@ def test_board_and_export_keep_to_the_current_zone(alice: Household, tmp_path: P
     alice.ok("init", "--force", "--zone-id", "0000beef", "--zone-name", "Ailleurs")
     assert alice.board("help")["requests"] == []
     assert list(iter_bundle(alice.export(tmp_path / "z.bundle"))) == []
+
+
+def test_argparse_speaks_french_too(alice: Household) -> None:
+    result = alice.run("post", "request", "--lang", "fr")
+    assert result.code == 2
+    assert (
+        "utilisation :" in result.err and "arguments obligatoires manquants : --need" in result.err
+    )
+    english = alice.run("post", "request", "--lang", "en")
+    assert "usage:" in english.err and "the following arguments are required" in english.err
+    assert "afficher cette aide et quitter" in run("--lang", "fr", "--help").out
