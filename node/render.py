@@ -314,6 +314,9 @@ def board(
             by = ""
             if r.status is state.RequestStatus.CLAIMED:
                 by = tr("claimed by {who}", lang, who=", ".join(who(c) for c in r.claimers))
+            elif r.resolved_by is not None and r.resolved_by != r.requester:
+                # Only the requester's own word is final: say who closed it otherwise.
+                by = tr("closed by helper {who}", lang, who=who(r.resolved_by))
             notes.append(_details(req.place, req.text, by))
         out += _table(
             [

@@ -448,6 +448,7 @@ FR: Final[Mapping[str, str]] = {
         "commande inconnue %(parser_name)r (choix : %(choices)s)"
     ),
     "ignored explicit argument %r": "argument explicite ignoré : %r",
+    "closed by helper {who}": "clos par l'aidant {who}",
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).

@@ -385,6 +385,7 @@ def test_the_claimer_may_resolve_a_stranger_may_not(
     bob.post("resolve", request[:8], "--cancelled")
     resolved = by_id(bob.board()["requests"], request)
     assert resolved["status"] == "resolved" and resolved["resolved_by"] == bob.key
+    assert f"closed by helper {bob.key[:8]}" in bob.ok("board", "help").out
 
 
 def test_retract(alice: Household, bob: Household, tmp_path: Path) -> None:
