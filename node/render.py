@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import shlex
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -63,6 +64,9 @@ def whoami(identity: Identity, config: Config, home: Path, lang: str) -> str:
         tr("Aid zone:        {name} ({zone_id})", lang, name=zone.name, zone_id=zone.zone_id.hex()),
         tr("Trusted bridges: {count}", lang, count=len(zone.bridge_keys)),
         tr("Node directory:  {home}", lang, home=str(home)),
+        "",
+        tr("A neighbour joins this zone with:", lang),
+        f"  entraide init --zone-id {zone.zone_id.hex()} --zone-name {shlex.quote(zone.name)}",
     ]
     return "\n".join(lines)
 

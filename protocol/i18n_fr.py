@@ -449,6 +449,7 @@ FR: Final[Mapping[str, str]] = {
     ),
     "ignored explicit argument %r": "argument explicite ignoré : %r",
     "closed by helper {who}": "clos par l'aidant {who}",
+    "A neighbour joins this zone with:": "Un voisin rejoint cette zone avec :",
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).
