@@ -250,9 +250,13 @@ def ensure_home(home: Path) -> Path:
     try:
         home.mkdir(mode=0o700, parents=True, exist_ok=True)
     except FileExistsError:
-        raise ConfigError(f"{home} exists and is not a directory; choose another home") from None
+        raise ConfigError.tr(
+            "{home} exists and is not a directory; choose another home", home=str(home)
+        ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot create home directory {home}: {exc.strerror}") from exc
+        raise ConfigError.tr(
+            "cannot create home directory {home}: {reason}", home=str(home), reason=exc.strerror
+        ) from exc
     return home
 
 
@@ -270,17 +274,23 @@ def load_config(home: Path) -> Config:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise NotInitialised(
-            f"no configuration in {home} (missing {path}); run `entraide init` first"
+        raise NotInitialised.tr(
+            "no configuration in {home} (missing {path}); run `entraide init` first",
+            home=str(home),
+            path=str(path),
         ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+        raise ConfigError.tr(
+            "cannot read {path}: {reason}", path=str(path), reason=exc.strerror
+        ) from exc
     try:
         doc = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not valid UTF-8 text") from None
+        raise ConfigError.tr("{path} is not valid UTF-8 text", path=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        raise ConfigError.tr(
+            "{path} is not valid TOML: {reason}", path=str(path), reason=str(exc)
+        ) from None
     return _config_from_toml(path, doc)
 
 
@@ -338,7 +348,12 @@ def _field(
     """``table[key]`` checked by ``problem``; errors name the file and the dotted key."""
     if key not in table:
         if default is _REQUIRED:  # every checker rejects None, answering with the expected form
-            raise ConfigError(f"{path}: missing key {prefix}{key} ({problem(None)})")
+            raise ConfigError.tr(
+                "{path}: missing key {key} ({expected})",
+                path=str(path),
+                key=prefix + key,
+                expected=problem(None),
+            )
         return default
     value = table[key]
     expected = problem(value)
@@ -360,4 +375,10 @@ def _items(
 
 
 def _bad_value(path: Path, where: str, expected: str, value: object) -> ConfigError:
-    return ConfigError(f"{path}: {where} must be {expected}; found {_short_repr(value)}")
+    return ConfigError.tr(
+        "{path}: {key} must be {expected}; found {value}",
+        path=str(path),
+        key=where,
+        expected=expected,
+        value=_short_repr(value),
+    )

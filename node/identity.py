@@ -116,7 +116,9 @@ def create_identity(home: Path, *, overwrite: bool = False, seed: bytes | None =
     except FileExistsError:  # created by someone else since the check above
         raise _exists(path) from None
     except OSError as exc:
-        raise KeystoreError(f"cannot write identity key file {path}: {exc.strerror}") from exc
+        raise KeystoreError.tr(
+            "cannot write identity key file {path}: {reason}", path=str(path), reason=exc.strerror
+        ) from exc
     return identity
 
 
@@ -128,42 +130,55 @@ def load_identity(home: Path) -> Identity:
         flags = os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK
         fd = os.open(path, flags)
     except FileNotFoundError:
-        raise NoIdentity(
-            f"no identity in {home} (missing {path}); run `entraide init` to create one"
+        raise NoIdentity.tr(
+            "no identity in {home} (missing {path}); run `entraide init` to create one",
+            home=str(home),
+            path=str(path),
         ) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise CorruptKeyFile(
-                f"identity key file {path} is a symbolic link; put the key file itself there"
+            raise CorruptKeyFile.tr(
+                "identity key file {path} is a symbolic link; put the key file itself there",
+                path=str(path),
             ) from None
-        raise KeystoreError(f"cannot open identity key file {path}: {exc.strerror}") from exc
+        raise KeystoreError.tr(
+            "cannot open identity key file {path}: {reason}", path=str(path), reason=exc.strerror
+        ) from exc
     try:
         st = os.fstat(fd)  # the file we opened, not whatever the path names now
         if not stat.S_ISREG(st.st_mode):
-            raise CorruptKeyFile(f"identity key file {path} is not a regular file")
+            raise CorruptKeyFile.tr(
+                "identity key file {path} is not a regular file", path=str(path)
+            )
         if os.name == "posix" and st.st_mode & 0o077:
-            raise InsecureKeyFile(
-                f"identity key file {path} is accessible to other users "
-                f"(mode {stat.S_IMODE(st.st_mode):04o}); anyone who can read it can sign as "
-                f"this household. Fix with: chmod 600 {path}"
+            raise InsecureKeyFile.tr(
+                "identity key file {path} is accessible to other users (mode {mode}); anyone "
+                "who can read it can sign as this household. Fix with: chmod 600 {path}",
+                path=str(path),
+                mode=f"{stat.S_IMODE(st.st_mode):04o}",
             )
         seed = os.read(fd, SEED_SIZE + 1)
     except OSError as exc:
-        raise KeystoreError(f"cannot read identity key file {path}: {exc.strerror}") from exc
+        raise KeystoreError.tr(
+            "cannot read identity key file {path}: {reason}", path=str(path), reason=exc.strerror
+        ) from exc
     finally:
         os.close(fd)
     if len(seed) != SEED_SIZE:
-        size = f"{len(seed)} bytes" if len(seed) <= SEED_SIZE else f"more than {SEED_SIZE} bytes"
-        raise CorruptKeyFile(
-            f"identity key file {path} holds {size}, expected exactly {SEED_SIZE}; "
-            "restore it from a backup, or move it away and run `entraide init` for a new identity"
+        raise CorruptKeyFile.tr(
+            "identity key file {path} holds {size} bytes, expected exactly {expected}; restore "
+            "it from a backup, or move it away and run `entraide init` for a new identity",
+            path=str(path),
+            size=len(seed) if len(seed) <= SEED_SIZE else f"> {SEED_SIZE}",
+            expected=SEED_SIZE,
         )
     return Identity.from_seed(seed)
 
 
 def _exists(path: Path) -> IdentityExists:
-    return IdentityExists(
-        f"an identity already exists at {path}; replacing it would destroy this household's "
+    return IdentityExists.tr(
+        "an identity already exists at {path}; replacing it would destroy this household's "
         "identity for good (neighbours would no longer recognise it); "
-        "refusing to overwrite it unless explicitly asked to"
+        "refusing to overwrite it unless explicitly asked to",
+        path=str(path),
     )

@@ -551,20 +551,40 @@ class Store:
 def _store_error(path: Path, doing: str, exc: sqlite3.Error) -> StoreError:
     text = str(exc)
     if "malformed" in text or "corrupt" in text:
-        return StoreCorrupt(
-            f"{doing}: the message store {path} is damaged ({text}); move it away (with its "
-            "-wal and -shm files) to start an empty store"
+        return StoreCorrupt.tr(
+            "{doing}: the message store {path} is damaged ({reason}); move it away (with its "
+            "-wal and -shm files) to start an empty store",
+            doing=doing,
+            path=str(path),
+            reason=text,
         )
     if "full" in text:
-        return StoreError(f"{doing}: {text} ({path}); free some disk space")
+        return StoreError.tr(
+            "{doing}: the disk is full ({path}); free some disk space",
+            doing=doing,
+            path=str(path),
+        )
     if "locked" in text or "busy" in text:
-        return StoreError(
-            f"{doing}: the message store {path} is locked by another program ({text}); "
-            "is another entraide node running on the same home directory?"
+        return StoreError.tr(
+            "{doing}: the message store {path} is locked by another program ({reason}); "
+            "is another entraide node running on the same home directory?",
+            doing=doing,
+            path=str(path),
+            reason=text,
         )
     if "readonly" in text or "read-only" in text:
-        return StoreError(f"{doing}: the message store {path} is read-only ({text})")
-    return StoreError(f"{doing}: the message store {path} failed: {text}")
+        return StoreError.tr(
+            "{doing}: the message store {path} is read-only ({reason})",
+            doing=doing,
+            path=str(path),
+            reason=text,
+        )
+    return StoreError.tr(
+        "{doing}: the message store {path} failed: {reason}",
+        doing=doing,
+        path=str(path),
+        reason=text,
+    )
 
 
 def _create_private(path: Path) -> None:
@@ -589,9 +609,10 @@ def _configure(conn: sqlite3.Connection, path: Path) -> None:
         conn.execute("PRAGMA trusted_schema = OFF")
     except sqlite3.DatabaseError as exc:
         if "not a database" in str(exc) or "encrypted" in str(exc):
-            raise NotAStore(
-                f"{path} is not an entraide message store (not an SQLite database); "
-                "move it away, or point entraide at another home directory"
+            raise NotAStore.tr(
+                "{path} is not an entraide message store (not an SQLite database); "
+                "move it away, or point entraide at another home directory",
+                path=str(path),
             ) from None
         raise _store_error(path, "cannot open the message store", exc) from None
     if app_id not in (0, APPLICATION_ID):
@@ -636,10 +657,13 @@ def _check_version(conn: sqlite3.Connection, path: Path) -> int:
     elif app_id != APPLICATION_ID:
         raise NotAStore(f"{path} is not an entraide message store; move it away")
     elif version > SCHEMA_VERSION:
-        raise NewerStore(
-            f"the message store {path} has schema version {version}, but this entraide "
-            f"understands only up to {SCHEMA_VERSION}: it was written by a newer entraide. "
-            "Upgrade entraide (or move the file away to start an empty store)"
+        raise NewerStore.tr(
+            "the message store {path} has schema version {version}, but this entraide "
+            "understands only up to {known}: it was written by a newer entraide. "
+            "Upgrade entraide (or move the file away to start an empty store)",
+            path=str(path),
+            version=version,
+            known=SCHEMA_VERSION,
         )
     return int(version)
 

@@ -14,6 +14,10 @@ Any other exception escaping entraide code is a bug.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Self
+
 __all__ = [
     "BadSignature",
     "DecodeError",
@@ -41,6 +45,17 @@ class EntraideError(Exception):
     code = "error"
     #: "peer" when remote input was at fault, "local" when we were.
     fault = "local"
+    #: For errors a user reads: the English text with {placeholders} (a msgid of
+    #: protocol/i18n.py) and its values. ``str(exc)`` is the English text filled in.
+    msgid: str | None = None
+    params: Mapping[str, object] = MappingProxyType({})
+
+    @classmethod
+    def tr(cls, msgid: str, /, **params: object) -> Self:
+        """This error with a message that :func:`protocol.i18n.error_text` can translate."""
+        exc = cls(msgid.format(**params))
+        exc.msgid, exc.params = msgid, MappingProxyType(params)
+        return exc
 
 
 class PeerError(EntraideError):

@@ -340,7 +340,7 @@ def error_text(exc: errors.EntraideError, lang: str) -> str:
         if pair is not None:
             prefix = _pick(pair, lang)
             break
-    detail = str(exc)
+    detail = tr(exc.msgid, lang, **exc.params) if exc.msgid is not None else str(exc)
     if not detail:
         return prefix
     return tr("{prefix}: {detail}", lang, prefix=prefix, detail=detail)

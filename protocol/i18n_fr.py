@@ -450,6 +450,91 @@ FR: Final[Mapping[str, str]] = {
     "ignored explicit argument %r": "argument explicite ignoré : %r",
     "closed by helper {who}": "clos par l'aidant {who}",
     "A neighbour joins this zone with:": "Un voisin rejoint cette zone avec :",
+    # errors raised in node/ (EntraideError.tr)
+    "an identity already exists at {path}; replacing it would destroy this household's "
+    "identity for good (neighbours would no longer recognise it); refusing to overwrite it "
+    "unless explicitly asked to": (
+        "une identité existe déjà dans {path} ; la remplacer détruirait pour toujours "
+        "l'identité de ce foyer (les voisins ne la reconnaîtraient plus) ; refus de l'écraser "
+        "sans demande explicite"
+    ),
+    "cannot create home directory {home}: {reason}": (
+        "impossible de créer le dossier du nœud {home} : {reason}"
+    ),
+    "cannot open identity key file {path}: {reason}": (
+        "impossible d'ouvrir le fichier de clé {path} : {reason}"
+    ),
+    "cannot read identity key file {path}: {reason}": (
+        "impossible de lire le fichier de clé {path} : {reason}"
+    ),
+    "cannot read {path}: {reason}": ("impossible de lire {path} : {reason}"),
+    "cannot write identity key file {path}: {reason}": (
+        "impossible d'écrire le fichier de clé {path} : {reason}"
+    ),
+    "identity key file {path} holds {size} bytes, expected exactly {expected}; restore it "
+    "from a backup, or move it away and run `entraide init` for a new identity": (
+        "le fichier de clé {path} contient {size} octets au lieu de {expected} exactement ; "
+        "restaurez-le depuis une sauvegarde, ou déplacez-le et lancez `entraide init` pour une "
+        "nouvelle identité"
+    ),
+    "identity key file {path} is a symbolic link; put the key file itself there": (
+        "le fichier de clé {path} est un lien symbolique ; placez-y le fichier de clé lui-même"
+    ),
+    "identity key file {path} is accessible to other users (mode {mode}); anyone who can "
+    "read it can sign as this household. Fix with: chmod 600 {path}": (
+        "le fichier de clé {path} est accessible aux autres utilisateurs (mode {mode}) ; "
+        "quiconque peut le lire peut signer au nom de ce foyer. Corrigez avec : chmod 600 "
+        "{path}"
+    ),
+    "identity key file {path} is not a regular file": (
+        "le fichier de clé {path} n'est pas un fichier ordinaire"
+    ),
+    "no configuration in {home} (missing {path}); run `entraide init` first": (
+        "aucune configuration dans {home} ({path} manque) ; lancez d'abord `entraide init`"
+    ),
+    "no identity in {home} (missing {path}); run `entraide init` to create one": (
+        "aucune identité dans {home} ({path} manque) ; lancez `entraide init` pour en créer une"
+    ),
+    "the message store {path} has schema version {version}, but this entraide understands "
+    "only up to {known}: it was written by a newer entraide. Upgrade entraide (or move the "
+    "file away to start an empty store)": (
+        "la base de messages {path} est au format {version}, mais cette version d'entraide ne "
+        "comprend que jusqu'au format {known} : elle a été écrite par une version plus "
+        "récente. Mettez entraide à jour (ou déplacez le fichier pour repartir d'une base vide)"
+    ),
+    "{doing}: the disk is full ({path}); free some disk space": (
+        "{doing} : le disque est plein ({path}) ; libérez de la place"
+    ),
+    "{doing}: the message store {path} failed: {reason}": (
+        "{doing} : échec de la base de messages {path} : {reason}"
+    ),
+    "{doing}: the message store {path} is damaged ({reason}); move it away (with its -wal "
+    "and -shm files) to start an empty store": (
+        "{doing} : la base de messages {path} est endommagée ({reason}) ; déplacez-la (avec "
+        "ses fichiers -wal et -shm) pour repartir d'une base vide"
+    ),
+    "{doing}: the message store {path} is locked by another program ({reason}); is another "
+    "entraide node running on the same home directory?": (
+        "{doing} : la base de messages {path} est verrouillée par un autre programme "
+        "({reason}) ; un autre nœud entraide tourne-t-il sur le même dossier ?"
+    ),
+    "{doing}: the message store {path} is read-only ({reason})": (
+        "{doing} : la base de messages {path} est en lecture seule ({reason})"
+    ),
+    "{home} exists and is not a directory; choose another home": (
+        "{home} existe et n'est pas un dossier ; choisissez un autre dossier de nœud"
+    ),
+    "{path} is not an entraide message store (not an SQLite database); move it away, or "
+    "point entraide at another home directory": (
+        "{path} n'est pas une base de messages entraide (pas une base SQLite) ; déplacez-le, "
+        "ou indiquez un autre dossier de nœud"
+    ),
+    "{path} is not valid TOML: {reason}": ("{path} n'est pas du TOML valide : {reason}"),
+    "{path} is not valid UTF-8 text": ("{path} n'est pas du texte UTF-8 valide"),
+    "{path}: missing key {key} ({expected})": ("{path} : clé {key} manquante ({expected})"),
+    "{path}: {key} must be {expected}; found {value}": (
+        "{path} : {key} doit être {expected} ; trouvé {value}"
+    ),
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).

@@ -405,3 +405,11 @@ def test_french_entries_are_clean() -> None:
         assert french and french.endswith(trailing), msgid
         assert french.rstrip() + trailing == french and french == french.lstrip(), msgid
         assert "\u00a0" not in french and "\u202f" not in french, msgid  # plain spaces only
+
+
+def test_errors_built_with_tr_are_translated_whole() -> None:
+    exc = errors.LocalError.tr("cannot read {path}: {reason}", path="/x", reason="denied")
+    assert str(exc) == "cannot read /x: denied"
+    assert exc.msgid == "cannot read {path}: {reason}" and dict(exc.params)["path"] == "/x"
+    assert "impossible de lire /x : denied" in error_text(exc, "fr")
+    assert error_text(exc, "en").endswith("cannot read /x: denied")
