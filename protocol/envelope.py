@@ -69,7 +69,6 @@ KEY_BYTES = 32
 ID_BYTES = 32
 ZONE_BYTES = 4
 MAX_ENVELOPE_BYTES = 2048
-MAX_REFS = 4
 #: 2024-01-01T00:00:00Z: nothing older exists; a clock reading earlier is wrong.
 MIN_CREATED = 1_704_067_200
 MAX_CREATED = 2**32 - 1
