@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import re
 import sys
@@ -21,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, Literal, TextIO, TypeVar
 
 from protocol import kinds as k
 from protocol import state
@@ -33,6 +34,7 @@ from protocol.jsonview import envelope_to_json
 
 from . import render
 from .cli_args import _spec, argparse_language, build_parser
+from .client import ControlClient, NodeUnavailable, b64
 from .config import (
     Config,
     ConfigError,
@@ -47,7 +49,7 @@ from .config import (
 )
 from .fsutil import atomic_write
 from .identity import Identity, KeystoreError, NoIdentity, create_identity, load_identity
-from .store import Store, StoreError
+from .store import IngestResult, Store, StoreError
 
 EXIT_OK = 0
 EXIT_BUG = 1
@@ -107,6 +109,8 @@ class Context:
     out: TextIO
     err: TextIO
     now: int
+    #: The running node's control connection (None: not tried yet, False: no node runs).
+    node: ControlClient | Literal[False] | None = None
 
     def config(self) -> Config:
         """The node's configuration; a node never set up is told to run ``entraide init``."""
@@ -489,7 +493,7 @@ def cmd_post(ctx: Context, args: argparse.Namespace) -> int:
             refs=refs,
             lifetime=lifetime,
         )
-        (result,) = store.ingest([env.raw], now=ctx.now, policy=ctx.policy(config))
+        (result,) = _store_or_submit(ctx, store, [env.raw], config)
     if result.error is not None:
         raise UsageError(str(result.error))
     if ctx.as_json:
@@ -680,9 +684,7 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
                 damaged = exc
             if not batch:
                 break
-            for offset, result in enumerate(
-                store.ingest(batch, now=ctx.now, policy=ctx.policy(config))
-            ):
+            for offset, result in enumerate(_store_or_submit(ctx, store, batch, config)):
                 counts[result.status] += 1
                 if result.error is None:
                     continue
@@ -756,6 +758,95 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_REJECTED if counts["rejected"] or damaged else EXIT_OK
 
 
+def _store_or_submit(
+    ctx: Context, store: Store, raws: list[bytes], config: Config
+) -> list[IngestResult]:
+    """Hand signed messages to the running node, which stores and publishes them; without a
+    node, store them here (they go out at the node's next catch-up)."""
+    if ctx.node is None:
+        ctx.node = _connect_node(ctx.home)
+    if ctx.node is False:
+        return store.ingest(raws, now=ctx.now, policy=ctx.policy(config))
+    answers = ctx.node.call("submit", raws=[b64(raw) for raw in raws])
+    return [_result_of(answer) for answer in answers]
+
+
+def _connect_node(home: Path) -> ControlClient | Literal[False]:
+    try:
+        return ControlClient(home)
+    except NodeUnavailable:
+        return False
+
+
+def _result_of(answer: dict[str, Any]) -> IngestResult:
+    error = answer.get("error")
+    return IngestResult(
+        status=answer["status"],
+        id=bytes.fromhex(answer["id"]) if answer.get("id") else None,
+        error=None if error is None else RemoteRejection(error),
+    )
+
+
+class RemoteRejection(PeerError):
+    """A message the running node refused; its code and reason are the node's."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(str(error.get("message", "rejected by the node")))
+        self.code = str(error.get("code", "rejected"))
+
+
+def cmd_node(ctx: Context, args: argparse.Namespace) -> int:
+    import trio  # the daemon's imports (trio, libp2p) stay out of the other commands
+
+    from .daemon import NodeOptions, home_lock, open_node, run_until_signalled
+
+    config, identity = ctx.config(), ctx.identity()
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(name)s: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+        stream=ctx.err,
+    )
+    options = NodeOptions(
+        listen=tuple(args.listen) or NodeOptions().listen,
+        mdns=not args.no_mdns,
+        extra_peers=tuple(args.peer),
+        sync_interval=args.sync_interval,
+    )
+    with home_lock(ctx.home):
+        node = open_node(ctx.home, config, identity, options)
+        try:
+            stopped_by = trio.run(run_until_signalled, node)
+        finally:
+            node.store.close()
+    print(
+        tr("Node stopped ({signal}). Every message received was kept.", ctx.lang,
+           signal=stopped_by),
+        file=ctx.err,
+    )
+    return EXIT_OK
+
+
+def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
+    ctx.config()
+    try:
+        with ControlClient(ctx.home) as client:
+            status = client.call("status")
+    except NodeUnavailable:
+        raise NodeUnavailable(
+            tr(
+                "no node is running on {home}: start it with `entraide node`",
+                ctx.lang,
+                home=str(ctx.home),
+            )
+        ) from None
+    if ctx.as_json:
+        ctx.emit_json(status)
+    else:
+        ctx.say(render.status(status, ctx.lang))
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Context, argparse.Namespace], int]] = {
     "init": cmd_init,
     "whoami": cmd_whoami,
@@ -764,6 +855,8 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], int]] = {
     "show": cmd_show,
     "export": cmd_export,
     "import": cmd_import,
+    "node": cmd_node,
+    "status": cmd_status,
 }
 
 
@@ -853,6 +946,9 @@ def main(
             file=ctx.err,
         )
         return EXIT_INTERRUPTED
+    finally:
+        if ctx.node:
+            ctx.node.close()
 
 
 def _fail(ctx: Context, exc: EntraideError) -> None:

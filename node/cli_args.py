@@ -418,7 +418,107 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
         help=t("read a bundle file: every message is verified like any received message"),
     )
     p.add_argument("file", metavar=t("FILE"), help=t("bundle file to read ('-' for stdin)"))
+
+    _add_node_parsers(sub, common, lang)
     return parser
+
+
+def parse_listen(text: str, lang: str = "en") -> str:
+    """A local address to listen on: a multiaddr such as /ip4/0.0.0.0/tcp/4747."""
+    parts = text.split("/")
+    ok = (
+        len(parts) == 5
+        and parts[0] == ""
+        and parts[1] in ("ip4", "ip6")
+        and parts[3] == "tcp"
+        and parts[4].isdigit()
+        and int(parts[4]) <= 65535
+    )
+    if not ok:
+        raise UsageError(
+            tr(
+                '"{text}" is not a listening address: write it like /ip4/0.0.0.0/tcp/4747 '
+                "(/ip6/::/tcp/4747 for IPv6; port 0 picks a free port)",
+                lang,
+                text=text,
+            )
+        )
+    return text
+
+
+def parse_seconds(text: str, lang: str = "en") -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 1.0 <= value <= 86_400.0:
+        raise UsageError(tr("expected a number of seconds from 1 to 86400", lang))
+    return value
+
+
+def _add_node_parsers(sub: Any, common: argparse.ArgumentParser, lang: str) -> None:
+    def t(msgid: str, **params: object) -> str:
+        return tr(msgid, lang, **params)
+
+    p = sub.add_parser(
+        "node",
+        parents=[common],
+        help=t("run this household's node (Wi-Fi gossip, catch-up, the local control socket)"),
+        description=t(
+            "Run the household node until Ctrl-C or SIGTERM: it joins the zone's peers on "
+            "the local network (found by mDNS, or from the zone's peer list and --peer), "
+            "passes signed messages on, catches up on what it missed after every reconnection, "
+            "and serves the terminal app and the other entraide commands through a control "
+            "socket in the node directory. Activity is logged on the standard error."
+        ),
+        epilog=t(
+            "Examples:\n"
+            "  entraide node\n"
+            "  entraide node --no-mdns --peer /ip4/192.168.1.20/tcp/4747/p2p/12D3KooW…\n"
+            "  entraide --home /tmp/n2 node --listen /ip4/127.0.0.1/tcp/0"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--listen",
+        metavar="MULTIADDR",
+        type=_arg_type(parse_listen, lang, "address"),
+        action="append",
+        default=[],
+        help=t("address to listen on (repeatable; default /ip4/0.0.0.0/tcp/4747)"),
+    )
+    p.add_argument(
+        "--peer",
+        metavar="MULTIADDR",
+        type=_arg_type(parse_peer, lang, "peer"),
+        action="append",
+        default=[],
+        help=t("also dial this peer, besides the zone's list (repeatable)"),
+    )
+    p.add_argument(
+        "--no-mdns",
+        action="store_true",
+        help=t("do not look for neighbours with multicast DNS (routers that filter multicast)"),
+    )
+    p.add_argument(
+        "--sync-interval",
+        metavar=t("SECONDS"),
+        type=_arg_type(parse_seconds, lang, "seconds"),
+        default=60.0,
+        help=t("catch up with a peer this often, besides every reconnection (default: 60)"),
+    )
+    p.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning"],
+        default="info",
+        help=t("how much activity to log (default: info)"),
+    )
+
+    sub.add_parser(
+        "status",
+        parents=[common],
+        help=t("ask the running node how it is: peers, catch-up, messages"),
+    )
 
 
 def _enum_option(

@@ -456,3 +456,42 @@ def board(
 
 def household_json(household: state.HouseholdKey) -> str:
     return household.hex() if isinstance(household, bytes) else f"name:{household[1]}"
+
+
+def status(data: dict[str, Any], lang: str) -> str:
+    """What ``entraide status`` prints about the running node."""
+    lines = [
+        tr("Node of household {fingerprint}", lang, fingerprint=data["fingerprint"]),
+        "  " + tr("zone: {name} ({id})", lang, name=data["zone"]["name"], id=data["zone"]["id"]),
+    ]
+    wifi = data.get("wifi")
+    if wifi is None:
+        lines.append("  " + tr("Wi-Fi: off", lang))
+    else:
+        lines.append("  " + tr("peer id: {peer}", lang, peer=wifi["peer_id"]))
+        for addr in wifi["listen"]:
+            lines.append("  " + tr("listening on {address}", lang, address=addr))
+        peers = wifi["peers"]
+        lines.append("  " + tr("connected peers: {count}", lang, count=len(peers)))
+        lines.extend(f"    {p['peer']}  {p['address']}" for p in peers)
+    sync = data.get("sync")
+    if sync:
+        last = sync.get("last_done")
+        lines.append(
+            "  " + tr("last catch-up: {when}", lang, when=ago(last, data["now"], lang))
+            if last
+            else "  " + tr("last catch-up: not yet", lang)
+        )
+    counts = data["messages"]
+    received = sum(counts["received"].values())
+    lines.append(
+        "  "
+        + tr(
+            "messages since start: {received} received, {published} published, {rejected} rejected",
+            lang,
+            received=received,
+            published=counts["published"],
+            rejected=counts["rejected"],
+        )
+    )
+    return "\n".join(lines)

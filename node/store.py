@@ -451,10 +451,28 @@ class Store:
         """How many messages are stored, expired ones not yet pruned included."""
         return int(self._query("SELECT count(*) FROM messages")[0][0])
 
-    def ids(self, now: int) -> list[bytes]:
-        """The ids of the messages live at ``now``, sorted bytewise (for sync)."""
-        rows = self._query("SELECT id FROM messages WHERE expires > ? ORDER BY id", (now,))
+    def ids(self, now: int, *, zone: bytes | None = None) -> list[bytes]:
+        """The ids of the messages live at ``now`` (of this zone), sorted bytewise (for sync)."""
+        if zone is None:
+            rows = self._query("SELECT id FROM messages WHERE expires > ? ORDER BY id", (now,))
+        else:
+            rows = self._query(
+                "SELECT id FROM messages WHERE expires > ? AND zone = ? ORDER BY id", (now, zone)
+            )
         return [mid for (mid,) in rows]
+
+    def raws_of(self, ids: Sequence[bytes]) -> list[bytes]:
+        """The stored envelopes with these ids, in the order asked; unknown ids are skipped."""
+        out: list[bytes] = []
+        for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+            chunk = list(ids[start : start + 500])
+            rows = self._query(
+                f"SELECT id, raw FROM messages WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found = dict(rows)
+            out.extend(found[i] for i in chunk if i in found)
+        return out
 
     def all_raw(
         self, now: int, since: int | None = None, *, zone: bytes | None = None

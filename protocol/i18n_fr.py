@@ -535,6 +535,30 @@ FR: Final[Mapping[str, str]] = {
     "{path}: {key} must be {expected}; found {value}": (
         "{path} : {key} doit être {expected} ; trouvé {value}"
     ),
+    "Node stopped ({signal}). Every message received was kept.": "Nœud arrêté ({signal}). Tous les messages reçus ont été gardés.",
+    "no node is running on {home}: start it with `entraide node`": "aucun nœud ne tourne dans {home} : démarrez-le avec `entraide node`",
+    '"{text}" is not a listening address: write it like /ip4/0.0.0.0/tcp/4747 (/ip6/::/tcp/4747 for IPv6; port 0 picks a free port)': "« {text} » n'est pas une adresse d'écoute : écrivez-la comme /ip4/0.0.0.0/tcp/4747 (/ip6/::/tcp/4747 en IPv6 ; le port 0 choisit un port libre)",
+    "expected a number of seconds from 1 to 86400": "un nombre de secondes de 1 à 86400 est attendu",
+    "run this household's node (Wi-Fi gossip, catch-up, the local control socket)": "faire tourner le nœud du foyer (diffusion Wi-Fi, rattrapage, socket de contrôle local)",
+    "Run the household node until Ctrl-C or SIGTERM: it joins the zone's peers on the local network (found by mDNS, or from the zone's peer list and --peer), passes signed messages on, catches up on what it missed after every reconnection, and serves the terminal app and the other entraide commands through a control socket in the node directory. Activity is logged on the standard error.": "Fait tourner le nœud du foyer jusqu'à Ctrl-C ou SIGTERM : il rejoint les pairs de la zone sur le réseau local (trouvés par mDNS, ou par la liste de pairs de la zone et --peer), relaie les messages signés, rattrape ce qu'il a manqué après chaque reconnexion, et sert l'application de terminal et les autres commandes entraide par un socket de contrôle dans le dossier du nœud. L'activité est journalisée sur la sortie d'erreur.",
+    "Examples:\n  entraide node\n  entraide node --no-mdns --peer /ip4/192.168.1.20/tcp/4747/p2p/12D3KooW…\n  entraide --home /tmp/n2 node --listen /ip4/127.0.0.1/tcp/0": "Exemples :\n  entraide node\n  entraide node --no-mdns --peer /ip4/192.168.1.20/tcp/4747/p2p/12D3KooW…\n  entraide --home /tmp/n2 node --listen /ip4/127.0.0.1/tcp/0",
+    "address to listen on (repeatable; default /ip4/0.0.0.0/tcp/4747)": "adresse d'écoute (répétable ; par défaut /ip4/0.0.0.0/tcp/4747)",
+    "also dial this peer, besides the zone's list (repeatable)": "contacter aussi ce pair, en plus de la liste de la zone (répétable)",
+    "do not look for neighbours with multicast DNS (routers that filter multicast)": "ne pas chercher les voisins par DNS multicast (box qui filtrent le multicast)",
+    "SECONDS": "SECONDES",
+    "catch up with a peer this often, besides every reconnection (default: 60)": "rattraper avec un pair à cet intervalle, en plus de chaque reconnexion (par défaut : 60)",
+    "how much activity to log (default: info)": "quantité d'activité journalisée (par défaut : info)",
+    "ask the running node how it is: peers, catch-up, messages": "demander son état au nœud en marche : pairs, rattrapage, messages",
+    "a node is already running on {home} (stop it first, or give another --home)": "un nœud tourne déjà dans {home} (arrêtez-le d'abord, ou donnez un autre --home)",
+    "Node of household {fingerprint}": "Nœud du foyer {fingerprint}",
+    "zone: {name} ({id})": "zone : {name} ({id})",
+    "messages since start: {received} received, {published} published, {rejected} rejected": "messages depuis le démarrage : {received} reçus, {published} publiés, {rejected} refusés",
+    "Wi-Fi: off": "Wi-Fi : désactivé",
+    "peer id: {peer}": "identifiant de pair : {peer}",
+    "connected peers: {count}": "pairs connectés : {count}",
+    "listening on {address}": "à l'écoute sur {address}",
+    "last catch-up: {when}": "dernier rattrapage : {when}",
+    "last catch-up: not yet": "dernier rattrapage : pas encore",
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).

@@ -1,0 +1,381 @@
+"""The household node: a long-lived trio daemon (``entraide node``).
+
+One :class:`Node` owns the household's identity, its store and its transports, and runs
+everything in one nursery::
+
+    Node.serve
+     ├─ WifiTransport.serve        libp2p host, GossipSub, discovery, ping watchdog (node.wifi)
+     ├─ serve_control              the local Unix socket for the app and the CLI (node.control)
+     ├─ Syncer.serve               catch-up with every peer on connect and periodically (node.sync)
+     ├─ _pump_wifi                 gossip received → store → events
+     ├─ _watch_peers               peer up/down → events, catch-up on connect
+     └─ _prune                     expired messages deleted every few minutes
+
+Every message, whatever brought it, goes through :meth:`Node.ingest`: the store checks,
+verifies and durably stores it before it is announced to local clients; a message this node
+posts is stored before it is published, so nothing accepted is ever lost. The store is
+synchronous and runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from protocol import kinds as k
+from protocol.envelope import Envelope, Policy, accept, seal
+from protocol.errors import LocalError, PeerError
+
+from .client import CONTROL_SOCKET
+from .config import Config
+from .events import EventHub, message_event
+from .identity import Identity
+from .store import IngestResult, Store
+
+if TYPE_CHECKING:
+    from protocol.ratelimit import RateLimiter
+
+    from .sync import Syncer
+    from .wifi import WifiTransport
+
+log = logging.getLogger("entraide.node")
+
+STORE_FILE = "store.sqlite3"
+LOCK_FILE = "node.lock"
+#: The TCP port a node listens on unless told otherwise (a static peer list can name it).
+DEFAULT_PORT = 4747
+#: How often expired messages are deleted.
+PRUNE_INTERVAL_S = 300.0
+
+
+@dataclass(frozen=True)
+class NodeOptions:
+    """How ``entraide node`` runs; the zone settings themselves live in config.toml."""
+
+    listen: tuple[str, ...] = (f"/ip4/0.0.0.0/tcp/{DEFAULT_PORT}",)
+    mdns: bool = True
+    wifi: bool = True
+    #: Peers to dial besides the zone's bootstrap list (multiaddrs with /p2p/<peer id>).
+    extra_peers: tuple[str, ...] = ()
+    #: Catch-up with one random peer this often (seconds); also on every (re)connect.
+    sync_interval: float = 60.0
+    control_path: Path | None = None  # default: <home>/node.sock
+
+
+@dataclass
+class NodeStatistics:
+    received: dict[str, int] = field(default_factory=dict)  # new messages by source
+    duplicates: int = 0
+    rejected: int = 0
+    published: int = 0
+    started: float = 0.0
+
+
+class Node:
+    """A running household node. Build it with :meth:`open`; run it with :meth:`serve`."""
+
+    def __init__(
+        self,
+        home: Path,
+        config: Config,
+        identity: Identity,
+        store: Store,
+        options: NodeOptions,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.home = home
+        self.config = config
+        self.identity = identity
+        self.store = store
+        self.options = options
+        self.clock = clock
+        self.events = EventHub()
+        self.stats = NodeStatistics()
+        self.rate_limiter: RateLimiter | None = None
+        self.wifi: WifiTransport | None = None
+        self.syncer: Syncer | None = None
+        self.peer_addresses: dict[str, str] = {}
+        self._store_lock = trio.Lock()
+
+    # --- facts -------------------------------------------------------------------------------
+
+    @property
+    def zone_id(self) -> bytes:
+        return self.config.zone.zone_id
+
+    @property
+    def control_path(self) -> Path:
+        return self.options.control_path or self.home / CONTROL_SOCKET
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    def policy(self) -> Policy:
+        zone = self.config.zone
+        return Policy(
+            bridge_keys=frozenset(zone.bridge_keys),
+            max_skew=zone.max_clock_skew_s,
+            zone=zone.zone_id,
+        )
+
+    # --- running -----------------------------------------------------------------------------
+
+    async def serve(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        """Run the node until cancelled; ``started()`` once every service accepts work."""
+        from .control import serve_control
+
+        self.stats.started = self.clock()
+        async with trio.open_nursery() as nursery:
+            if self.options.wifi:
+                # libp2p costs ~0.7 s and ~58 MiB to import: only a node with Wi-Fi pays it.
+                from protocol.ratelimit import RateLimiter
+
+                from .sync import Syncer
+                from .wifi import WifiTransport
+
+                self.rate_limiter = RateLimiter()
+
+                zone = self.config.zone
+                self.wifi = WifiTransport(
+                    bytes(self.identity.signing_key),
+                    zone.zone_id,
+                    listen=list(self.options.listen),
+                    bootstrap=[*zone.bootstrap_peers, *self.options.extra_peers],
+                    mdns=self.options.mdns,
+                    validate=self.validate_gossip,
+                )
+                self.syncer = Syncer(self)
+                self.syncer.install(self.wifi)
+                await nursery.start(self.wifi.serve)
+                nursery.start_soon(self._pump_wifi)
+                nursery.start_soon(self._watch_peers)
+                nursery.start_soon(self.syncer.serve)
+            await nursery.start(serve_control, self)
+            nursery.start_soon(self._prune)
+            log.info(
+                "node ready: zone %s (%s), household %s, control socket %s",
+                self.zone_id.hex(),
+                self.config.zone.name,
+                self.identity.public_key[:4].hex(),
+                self.control_path,
+            )
+            if self.wifi is not None:
+                for addr in self.wifi.listen_addrs:
+                    log.info("listening on %s", addr)
+            task_status.started()
+
+    def validate_gossip(self, raw: bytes, from_peer: str) -> bool:
+        """The GossipSub validator: runs before a message is delivered or forwarded."""
+        now = self.now()
+        try:
+            env = accept(raw, now=now, policy=self.policy())
+        except PeerError as exc:
+            self.stats.rejected += 1
+            log.info("rejected a message from peer %s: %s", _peer(from_peer), exc)
+            return False
+        if self.rate_limiter is not None and not self.rate_limiter.allow(env.author, now):
+            self.stats.rejected += 1
+            log.info(
+                "rejected %s from peer %s: author %s… over its rate limit",
+                env.short_id,
+                _peer(from_peer),
+                env.author[:4].hex(),
+            )
+            return False
+        return True
+
+    async def _pump_wifi(self) -> None:
+        assert self.wifi is not None
+        async for raw, peer in self.wifi.received:
+            await self.ingest([raw], source="wifi", peer=peer)
+
+    async def _watch_peers(self) -> None:
+        assert self.wifi is not None
+        async for change in self.wifi.peer_events:
+            if change.up:
+                self.peer_addresses[change.peer] = change.address
+            else:
+                self.peer_addresses.pop(change.peer, None)
+            self.events.publish(
+                {
+                    "event": "peer",
+                    "peer": change.peer,
+                    "state": "up" if change.up else "down",
+                    "address": change.address,
+                }
+            )
+            if change.up and self.syncer is not None:
+                self.syncer.peer_connected(change.peer)
+
+    async def _prune(self) -> None:
+        while True:
+            await trio.sleep(PRUNE_INTERVAL_S)
+            async with self._store_lock:
+                removed = await trio.to_thread.run_sync(self.store.prune, self.now())
+            if removed:
+                log.info("pruned %d expired message(s)", removed)
+
+    # --- messages ----------------------------------------------------------------------------
+
+    async def ingest(
+        self, raws: Sequence[bytes], *, source: str, peer: str | None = None
+    ) -> list[IngestResult]:
+        """Check, verify and durably store ``raws``; announce the new ones to local clients."""
+        if not raws:
+            return []
+        now = self.now()
+        async with self._store_lock:
+            results = await trio.to_thread.run_sync(
+                lambda: self.store.ingest(list(raws), now=now, policy=self.policy())
+            )
+        for raw, result in zip(raws, results, strict=True):
+            if result.status == "new":
+                assert result.envelope is not None
+                env = result.envelope
+                self.stats.received[source] = self.stats.received.get(source, 0) + 1
+                self.events.publish(message_event(raw, env.id, env.kind.name.lower(), source, peer))
+            elif result.status == "duplicate":
+                self.stats.duplicates += 1
+            else:
+                self.stats.rejected += 1
+                log.info("rejected a message (%s%s): %s", source, _from(peer), result.error)
+        return results
+
+    async def submit(self, raws: Sequence[bytes], *, source: str = "local") -> list[IngestResult]:
+        """Messages from a local client (already signed): store them, then publish the new
+        ones to the zone."""
+        results = await self.ingest(raws, source=source)
+        for raw, result in zip(raws, results, strict=True):
+            if result.status == "new":
+                await self.publish(raw)
+        return results
+
+    async def post(
+        self, body: k.Body, *, refs: Sequence[bytes] = (), lifetime: int | None = None
+    ) -> tuple[Envelope, IngestResult]:
+        """Sign a message as this household, store it and publish it."""
+        env = seal(
+            body,
+            signing_key=self.identity.signing_key,
+            created=self.now(),
+            zone=self.zone_id,
+            refs=list(refs),
+            lifetime=lifetime,
+        )
+        (result,) = await self.submit([env.raw])
+        return env, result
+
+    async def publish(self, raw: bytes) -> None:
+        if self.wifi is not None:
+            await self.wifi.publish(raw)
+            self.stats.published += 1
+
+    # --- queries (for the control socket and the syncer) -------------------------------------
+
+    async def live_ids(self) -> list[bytes]:
+        now = self.now()
+        return await trio.to_thread.run_sync(lambda: self.store.ids(now, zone=self.zone_id))
+
+    async def raws_of(self, ids: Sequence[bytes]) -> list[bytes]:
+        return await trio.to_thread.run_sync(lambda: self.store.raws_of(list(ids)))
+
+    async def live(self, kinds: Sequence[k.Kind] | None = None) -> list[Envelope]:
+        now = self.now()
+        return await trio.to_thread.run_sync(lambda: self.store.live(now, kinds, zone=self.zone_id))
+
+    def status(self) -> dict[str, Any]:
+        wifi = self.wifi
+        return {
+            "household": self.identity.public_key.hex(),
+            "fingerprint": self.identity.fingerprint,
+            "zone": {"id": self.zone_id.hex(), "name": self.config.zone.name},
+            "now": self.now(),
+            "uptime_s": round(self.clock() - self.stats.started, 1),
+            "wifi": None
+            if wifi is None
+            else {
+                "peer_id": wifi.peer_id,
+                "listen": list(wifi.listen_addrs),
+                "peers": [
+                    {"peer": p, "address": a} for p, a in sorted(self.peer_addresses.items())
+                ],
+                "statistics": wifi.statistics(),
+            },
+            "sync": None if self.syncer is None else self.syncer.status(),
+            "radio": None,
+            "messages": {
+                "received": dict(self.stats.received),
+                "duplicates": self.stats.duplicates,
+                "rejected": self.stats.rejected,
+                "published": self.stats.published,
+            },
+            "events": self.events.statistics(),
+        }
+
+
+def _peer(peer_id: str) -> str:
+    """A peer id as logs show it: enough to tell peers apart."""
+    return peer_id if len(peer_id) <= 16 else f"{peer_id[:6]}…{peer_id[-6:]}"
+
+
+def _from(peer: str | None) -> str:
+    return f" from peer {_peer(peer)}" if peer else ""
+
+
+def open_node(home: Path, config: Config, identity: Identity, options: NodeOptions) -> Node:
+    """A node on ``home``'s store (opened here; the caller closes ``node.store``)."""
+    store = Store.open(home / STORE_FILE)
+    return Node(home, config, identity, store, options)
+
+
+class NodeLocked(LocalError):
+    """Another node process already runs on this home."""
+
+    code = "node-running"
+
+
+@contextlib.contextmanager
+def home_lock(home: Path) -> Iterator[None]:
+    """Hold ``<home>/node.lock`` while the node runs: one node per home."""
+    path = home / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise NodeLocked.tr(
+                "a node is already running on {home} (stop it first, or give another --home)",
+                home=str(home),
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)
+
+
+async def run_until_signalled(node: Node, *, ready: Callable[[], None] | None = None) -> str:
+    """Serve ``node`` until SIGINT or SIGTERM; return the signal's name. Everything the
+    node started is cancelled and closed before this returns."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(node.serve)
+            if ready is not None:
+                ready()
+            async for signum in signals:
+                name = signal.Signals(signum).name
+                log.info("%s received: stopping", name)
+                nursery.cancel_scope.cancel()
+                return name
+    return "cancelled"  # pragma: no cover - the loop above only ends by returning
