@@ -810,6 +810,7 @@ def cmd_node(ctx: Context, args: argparse.Namespace) -> int:
     options = NodeOptions(
         listen=tuple(args.listen) or NodeOptions().listen,
         mdns=not args.no_mdns,
+        wifi=not args.offline,
         extra_peers=tuple(args.peer),
         sync_interval=args.sync_interval,
     )

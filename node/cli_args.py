@@ -501,6 +501,11 @@ def _add_node_parsers(sub: Any, common: argparse.ArgumentParser, lang: str) -> N
         help=t("do not look for neighbours with multicast DNS (routers that filter multicast)"),
     )
     p.add_argument(
+        "--offline",
+        action="store_true",
+        help=t("no Wi-Fi at all: only serve the local apps (and files carried by hand)"),
+    )
+    p.add_argument(
         "--sync-interval",
         metavar=t("SECONDS"),
         type=_arg_type(parse_seconds, lang, "seconds"),

@@ -559,6 +559,7 @@ FR: Final[Mapping[str, str]] = {
     "listening on {address}": "à l'écoute sur {address}",
     "last catch-up: {when}": "dernier rattrapage : {when}",
     "last catch-up: not yet": "dernier rattrapage : pas encore",
+    'no Wi-Fi at all: only serve the local apps (and files carried by hand)': 'sans Wi-Fi : servir seulement les applications locales (et les fichiers apportés à la main)',
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).
