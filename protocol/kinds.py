@@ -28,6 +28,7 @@ __all__ = [
     "CheckInStatus",
     "Claim",
     "Comment",
+    "Handset",
     "HelpOffer",
     "HelpRequest",
     "Incident",
@@ -235,6 +236,25 @@ class OfficialSource:
         validate_fields(self, "official")
 
 
+#: Meshtastic node numbers: 32 bits; 0 is no node and 0xFFFFFFFF is the broadcast address.
+_NODE_MIN, _NODE_MAX = 1, 2**32 - 2
+
+
+@dataclass(frozen=True, slots=True)
+class Handset:
+    """The plain Meshtastic handset a message was heard from: the author (the witness) typed
+    nothing, it only vouches that it heard this node number (spoofable on a channel)."""
+
+    node: int = field(0, min_value=_NODE_MIN, max_value=_NODE_MAX)  # Meshtastic node number
+    name: str = field(1, default="", max_bytes=SHORT)  # the name the handset announced
+
+    def __post_init__(self) -> None:
+        validate_fields(self, "handset")
+
+    def __str__(self) -> str:
+        return f"!{self.node:08x}"  # how Meshtastic writes a node id
+
+
 @dataclass(frozen=True, slots=True)
 class Alert(_BodyBase):
     KIND: ClassVar[Kind] = Kind.ALERT
@@ -267,6 +287,7 @@ class HelpRequest(_BodyBase):
     place: str = field(4, default="", max_bytes=SHORT)  # coarse: street, block, geohash
     point: Point | None = field(5, default=None)  # precise, optional
     text: str = field(6, default="", max_bytes=TEXT, multiline=True)
+    via: Handset | None = field(7, default=None)  # typed on a handset, heard by the author
 
     def check(self) -> None:
         if self.need not in REQUEST_NEEDS:
@@ -301,6 +322,7 @@ class Claim(_BodyBase):
     KIND: ClassVar[Kind] = Kind.CLAIM
     eta_minutes: int = field(0, default=0, min_value=0, max_value=7 * DAY)
     text: str = field(1, default="", max_bytes=LINE)
+    via: Handset | None = field(2, default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +332,7 @@ class Resolution(_BodyBase):
     KIND: ClassVar[Kind] = Kind.RESOLUTION
     outcome: Outcome = field(0, default=Outcome.DONE)
     text: str = field(1, default="", max_bytes=LINE)
+    via: Handset | None = field(2, default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +346,7 @@ class CheckIn(_BodyBase):
     people: int = field(3, default=0, min_value=0, max_value=999)
     place: str = field(4, default="", max_bytes=SHORT)
     text: str = field(5, default="", max_bytes=LINE)
+    via: Handset | None = field(6, default=None)
 
     def check(self) -> None:
         if self.subject_key is not None and self.subject_name:

@@ -37,6 +37,8 @@ Rules (SPEC.md, one section per kind):
   shown, while it is live: an older report never comes back when a newer one expires.
 - **Households** known to the board: every author of any message, every subject key and every
   subject name of a non-retracted check-in, expired or not; bridge keys are never households.
+- **Handsets**: a message with ``via`` was typed on a plain handset and signed by its author
+  as a witness (SPEC.md 7.1); every rule above applies to the witness, the author.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from .kinds import (
     CheckIn,
     CheckInStatus,
     Claim,
+    Handset,
     HelpOffer,
     HelpRequest,
     Incident,
@@ -96,6 +99,7 @@ __all__ = [
     "requested_by",
     "requests_for_need",
     "requests_with_urgency",
+    "via_handset",
 ]
 
 #: A household: its member's public key, or ``("name", normalised name)`` for a household
@@ -168,6 +172,11 @@ class RequestView:
     def resolved_by(self) -> bytes | None:
         return None if self.resolution is None else self.resolution.author
 
+    @property
+    def via_handset(self) -> Handset | None:
+        """The handset the request was typed on; ``requester`` is then the witness."""
+        return self.request.via
+
 
 @dataclass(frozen=True, slots=True)
 class OfferView:
@@ -197,6 +206,11 @@ class CheckInView:
     @property
     def reporter(self) -> bytes:
         return self.envelope.author
+
+    @property
+    def via_handset(self) -> Handset | None:
+        """The handset the check-in came from; ``reporter`` is then the witness."""
+        return self.checkin.via
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +299,12 @@ class Overview:
 
 
 # --- helpers ---------------------------------------------------------------------------
+
+
+def via_handset(env: Envelope) -> Handset | None:
+    """The handset a message was typed on, if its author signed it as a witness (any kind)."""
+    via = getattr(env.body, "via", None)
+    return via if isinstance(via, Handset) else None
 
 
 def _body(env: Envelope, cls: type[_B]) -> _B:

@@ -35,6 +35,7 @@ from protocol.kinds import (
     CheckInStatus,
     Claim,
     Comment,
+    Handset,
     HelpOffer,
     HelpRequest,
     Incident,
@@ -470,6 +471,16 @@ def build() -> dict[str, Any]:
         created=T0 + 21,
         lifetime=7 * 1440,
         refs=("help-request-rich",),
+    )
+    valid(
+        "help-request-via-handset",
+        HelpRequest(
+            need=Need.OTHER,
+            urgency=RequestUrgency.CRITICAL,
+            via=Handset(node=0xA1B2C3D4, name="Marie relais"),
+        ),
+        created=T0 + 22,
+        note="an SOS typed on a plain Meshtastic handset, signed by alice as the witness",
     )
 
     # ---- invalid: each breaks exactly one rule and is otherwise properly signed

@@ -22,6 +22,7 @@ from protocol.kinds import (
     CheckInStatus,
     Claim,
     Comment,
+    Handset,
     HelpOffer,
     HelpRequest,
     Incident,
@@ -58,6 +59,7 @@ MINIMAL: dict[type, dict[int, Any]] = {
     Retraction: {},
     Comment: {0: "Merci"},
     OfficialSource: {0: "vigicrues", 1: "x@y.fr", 2: "FR-1", 3: 0, 4: bytes(32)},
+    Handset: {0: 0xA1B2C3D4},
 }
 
 #: Fields that need a companion to be valid when set (cross-field rules).
@@ -171,13 +173,13 @@ def test_field_tables_as_in_the_spec() -> None:
         OfficialSource: "0 source req 48|1 sender req 140|2 identifier req 200|3 sent req|"
         "4 digest req 32",
         HelpRequest: "0 need req|1 urgency 2|2 people 1|3 vulnerable False|4 place '' 48|"
-        "5 point None|6 text '' 280 ml",
+        "5 point None|6 text '' 280 ml|7 via None",
         HelpOffer: "0 what req|1 standing False|2 capacity 1|3 place '' 48|4 point None|"
         "5 text '' 280 ml",
-        Claim: "0 eta_minutes 0|1 text '' 140",
-        Resolution: "0 outcome 1|1 text '' 140",
+        Claim: "0 eta_minutes 0|1 text '' 140|2 via None",
+        Resolution: "0 outcome 1|1 text '' 140|2 via None",
         CheckIn: "0 status req|1 subject_key None 32|2 subject_name '' 48|3 people 0|"
-        "4 place '' 48|5 text '' 140",
+        "4 place '' 48|5 text '' 140|6 via None",
         Incident: "0 type req|1 severity 2|2 place '' 48|3 point None|4 text '' 280 ml",
         ResourcePoint: "0 type req|1 name req 48|2 open True|3 point None|4 hours '' 48|"
         "5 text '' 140",
@@ -185,6 +187,7 @@ def test_field_tables_as_in_the_spec() -> None:
         "5 drill_end 0",
         Retraction: "0 reason '' 140",
         Comment: "0 text req 280 ml",
+        Handset: "0 node req|1 name '' 48",
     }
     for cls, spec_text in table.items():
         got = []
