@@ -23,14 +23,18 @@ __all__ = [
     "DecodeError",
     "EntraideError",
     "ExpiredMessage",
+    "FrameError",
     "FutureMessage",
+    "InvalidCharter",
     "InvalidMessage",
     "LocalError",
     "NonCanonical",
     "Oversize",
     "PeerError",
+    "SyncError",
     "Truncated",
     "Unauthorized",
+    "UnknownKeyRef",
     "UnknownKind",
     "UnsupportedVersion",
     "UsageError",
@@ -137,6 +141,13 @@ class Unauthorized(InvalidMessage):
     code = "unauthorized"
 
 
+class InvalidCharter(PeerError):
+    """A zone charter (a file or a text handed over in person) is damaged, forged or breaks
+    a rule: get it again from the coordinator."""
+
+    code = "invalid-charter"
+
+
 class LocalError(EntraideError):
     """Our side got something wrong; the message says how to fix it."""
 
@@ -148,3 +159,27 @@ class UsageError(LocalError):
     """A caller (a user at the CLI, or code) asked for something invalid."""
 
     code = "usage"
+
+
+class FrameError(DecodeError):
+    """A radio frame breaks the framing rules (SPEC.md section 11)."""
+
+    code = "bad-frame"
+
+
+class UnknownKeyRef(FrameError):
+    """A radio frame abbreviates its author's key to a reference this node cannot resolve
+    (no key, or several, of the zone start with it). ``key_ref`` is the reference (a node
+    may ask for it with a WANT frame); ``compact`` the compact envelope, to restore once the
+    key is known."""
+
+    code = "unknown-key-ref"
+    key_ref: bytes = b""
+    compact: bytes = b""
+
+
+class SyncError(PeerError):
+    """A peer broke the sync protocol (SPEC.md section 10): a malformed, unexpected or
+    oversized frame, a count beyond the session's limits, or it gave up itself."""
+
+    code = "sync"
