@@ -648,7 +648,7 @@ class Airspace:
             return int(Routing.DUTY_CYCLE_LIMIT)
         node.mark_seen(packet.key)
         own = relay_snr is None
-        delay = self._own_delay(node) if own else self._relay_delay(node, relay_snr or 0.0)
+        delay = self._own_delay(node) if own else self.relay_delay(node.spec.role, relay_snr or 0)
         self._seq += 1
         node.queue.append(_Queued(packet, self.now + delay, self._seq, relay_snr))
         self._at(self.now + delay, lambda: self._try_transmit(node))
@@ -666,10 +666,12 @@ class Airspace:
         cw = CW_MIN + utilization * (CW_MAX - CW_MIN) // 100
         return self._cw_delay(_clamp(cw, CW_MIN, CW_MAX))
 
-    def _relay_delay(self, node: _Node, snr: float) -> float:
-        cw = _clamp(CW_MIN + (int(snr) - SNR_MIN) * (CW_MAX - CW_MIN) // (SNR_MAX - SNR_MIN),
-                    CW_MIN, CW_MAX)  # fmt: skip
-        if node.spec.role == "ROUTER":
+    def relay_delay(self, role: str, snr: float) -> float:
+        """Seconds a radio of ``role`` waits before relaying a packet heard at ``snr``
+        (RadioInterface::getTxDelayMsecWeighted): routers first, within 2·CW slots; the
+        others after 2·CWmax slots, plus up to 2^CW slots."""
+        cw = contention_window(snr)
+        if role == "ROUTER":
             return self.rng.randrange(0, 2 * cw) * self.slot_s
         return 2 * CW_MAX * self.slot_s + self._cw_delay(cw)
 
@@ -894,6 +896,13 @@ class Airspace:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def contention_window(snr: float) -> int:
+    """The contention window exponent for a relay (RadioInterface::getCWsize): SNR mapped
+    linearly from -20 dB → 3 to +10 dB → 8, so a weaker signal relays sooner."""
+    cw = CW_MIN + (int(snr) - SNR_MIN) * (CW_MAX - CW_MIN) // (SNR_MAX - SNR_MIN)
+    return _clamp(cw, CW_MIN, CW_MAX)
 
 
 def _clamp(value: int, low: int, high: int) -> int:

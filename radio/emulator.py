@@ -208,7 +208,7 @@ class Emulator:
             if timed_out and deadline is not None:
                 now = max(now, deadline)  # never spin on a rounding error
             self.airspace.advance(now)
-            self._dispatch()
+            self.dispatch()
 
     def submit(self, num: int, packet: mesh_pb2.MeshPacket) -> int:
         """A packet from a client of radio ``num`` into the airspace; its Routing.Error."""
@@ -223,11 +223,11 @@ class Emulator:
             channel=packet.channel,
             priority=packet.priority,
         )
-        self._dispatch()
         self._wakeup.set()
         return error
 
-    def _dispatch(self) -> None:
+    def dispatch(self) -> None:
+        """Hand the airspace's deliveries and notices to the radios' clients."""
         for event in self.airspace.take_events():
             self.radios[event.node].deliver(event)
 
@@ -400,7 +400,8 @@ class ClientSession:
             return
         self.last_by_port[port] = now
         error = self.emulator.submit(self.radio.spec.num, packet)
-        self._send_queue_status(error, packet.id)
+        self._send_queue_status(error, packet.id)  # first, as the firmware does
+        self.emulator.dispatch()
 
     # -------------------------------------------------------------- FromRadio
 
