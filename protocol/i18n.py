@@ -318,6 +318,11 @@ _ERROR_PREFIXES: Final[Mapping[type, tuple[str, str]]] = {
         "unsupported protocol version",
         "version de protocole non prise en charge",
     ),
+    errors.FrameError: ("malformed radio frame", "trame radio mal formée"),
+    errors.UnknownKeyRef: (
+        "radio frame from an unknown author key",
+        "trame radio d'une clé d'auteur inconnue",
+    ),
     errors.BadSignature: ("forged or corrupted signature", "signature falsifiée ou corrompue"),
     errors.InvalidMessage: ("invalid message", "message invalide"),
     errors.UnknownKind: ("unknown message kind", "type de message inconnu"),

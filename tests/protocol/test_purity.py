@@ -27,6 +27,7 @@ ALLOWED = {
     "nacl",
     "re",
     "string",
+    "struct",
     "types",
     "typing",
     "unicodedata",
