@@ -535,6 +535,11 @@ class Airspace:
             )
         return stats
 
+    def spend_airtime(self, num: int, seconds: float) -> None:
+        """Count ``seconds`` of transmission by radio ``num`` now, as if it had been busy
+        before (tests and demos of a radio at its duty-cycle limit)."""
+        self._nodes[num].ledger.record(self.now, seconds)
+
     def take_events(self) -> list[Event]:
         """Deliveries and notices produced since the last call, in order."""
         events, self._events = self._events, []
