@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 #: The Meshtastic port (a private application port, 256–510) entraide frames travel on.
-RADIO_PORT = 311
+RADIO_PORT = 287
 #: Largest frame this protocol sends or accepts (the firmware's private-port limit is 231).
 MAX_FRAME_BYTES = 200
 FRAME_VERSION = 1
@@ -104,7 +104,7 @@ _ZONE_HEAD = b"\x04\x44"
 _REF_HEAD = b"\x58\x20"
 _UINT_SIZES = {**{b: 1 for b in range(0x18)}, 0x18: 2, 0x19: 3, 0x1A: 5}
 
-# SummaryFrame layout after the frame header: since (4), count (2), salt (1), hashes (1), filter.
+# Summary frame layout after the frame header: since (4), count (2), salt (1), hashes (1), filter.
 _SUMMARY_FIXED = 8
 MAX_SUMMARY_FILTER_BYTES = MAX_FRAME_BYTES - HEADER_BYTES - _SUMMARY_FIXED
 MAX_SUMMARY_HASHES = 16

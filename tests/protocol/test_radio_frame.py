@@ -48,6 +48,7 @@ from protocol.radio_frame import (
     KEY_REF_BYTES,
     MAX_FRAGMENTS,
     MAX_FRAME_BYTES,
+    RADIO_PORT,
     FragmentFrame,
     KeyBook,
     RadioMessage,
@@ -666,3 +667,12 @@ def test_the_spec_counts_the_frames_of_the_vectors() -> None:
         assert len(env.raw) == int(size)
         assert len(encode_frames(env)) == int(full), name
         assert len(encode_frames(env, keys=KeyBook([env.author]))) == int(abbreviated), name
+
+
+def test_the_spec_names_the_port_and_the_limits() -> None:
+    text = SPEC.read_text(encoding="utf-8")
+    section = text[text.index("## 11. Radio framing") : text.index("## 12. Message sizes")]
+    assert f"port **{RADIO_PORT}**" in section
+    assert f"at most **{MAX_FRAME_BYTES} bytes**" in section
+    assert f"first **{KEY_REF_BYTES} bytes**" in section
+    assert f"zone\n`{ZONE.hex()}` has the tag `{zone_tag(ZONE).hex()}`" in section
