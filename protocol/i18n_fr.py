@@ -25,6 +25,79 @@ FR: Final[Mapping[str, str]] = {
         "« {value} » n'est pas reconnu comme {what} ; valeurs acceptées : {choices}"
     ),
     "{prefix}: {detail}": "{prefix} : {detail}",
+    # protocol/handset.py
+    "{n} min ago": "il y a {n} min",
+    "{n} h ago": "il y a {n} h",
+    "{n} d ago": "il y a {n} j",
+    "To help: TAKE {id}": "Pour aider : PRIS {id}",
+    "{what} (CLOSED)": "{what} (FERMÉ)",
+    "Hours: {hours}": "Horaires : {hours}",
+    "OFFICIAL ALL CLEAR": "FIN D'ALERTE OFFICIELLE",
+    "COMMUNITY ALL CLEAR": "FIN D'ALERTE CITOYENNE",
+    "OFFICIAL ALERT": "ALERTE OFFICIELLE",
+    "COMMUNITY ALERT": "ALERTE CITOYENNE",
+    "[EXERCISE] {what}": "[EXERCICE] {what}",
+    "Area: {area}": "Zone : {area}",
+    "Instruction: {text}": "Consigne : {text}",
+    "Source: {source}": "Source : {source}",
+    "SOS, LIFE AT RISK": "SOS, URGENCE VITALE",
+    "HELP REQUEST": "DEMANDE D'AIDE",
+    "{n} people": "{n} pers.",
+    "via handset {node}": "via l'appareil {node}",
+    "Message too long: {size} bytes, at most {max}.": (
+        "Message trop long : {size} octets, {max} au maximum."
+    ),
+    "Message refused: it contains a control character.": (
+        "Message refusé : il contient un caractère de contrôle."
+    ),
+    "Text too long: {size} bytes, at most {max}.": (
+        "Texte trop long : {size} octets, {max} au maximum."
+    ),
+    "The number of people is 1 to 999.": "Le nombre de personnes va de 1 à 999.",
+    '"{value}" can be offered, not asked for.': "« {value} » peut être proposé, pas demandé.",
+    "Say what is needed.": "Précisez le besoin.",
+    'Unknown need "{value}".': "Besoin inconnu : « {value} ».",
+    "Give the request's number: {verb} 3f2a19c0": (
+        "Donnez le numéro de la demande : {verb} 3f2a19c0"
+    ),
+    '"{value}" is not a request number: 8 characters 0-9 and a-f, like 3f2a19c0.': (
+        "« {value} » n'est pas un numéro de demande : 8 caractères 0-9 et a-f, comme 3f2a19c0."
+    ),
+    "An arrival time is at most 7 days away.": "Une heure d'arrivée est au plus dans 7 jours.",
+    "Empty message.": "Message vide.",
+    "Give the name: OK FOR Mrs Martin": "Donnez le nom : OK POUR Mme Martin",
+    "Name too long: {size} bytes, at most {max}.": (
+        "Nom trop long : {size} octets, {max} au maximum."
+    ),
+    "Unknown command.": "Commande inconnue.",
+    "Commands: SOS | HELP need [people] [text] | OK | OK FOR name | TAKE id | DONE id | ?": (
+        "Commandes : SOS | AIDE besoin [nb] [texte] | OK | OK POUR nom | PRIS n° | FAIT n° | ?"
+    ),
+    "Needs: {needs}.": "Besoins : {needs}.",
+    "SOS received and passed on as {id}. Send DONE {id} when it is over.": (
+        "SOS reçu et diffusé sous le n° {id}. Envoyez FAIT {id} quand c'est réglé."
+    ),
+    "Request ({need}) passed on as {id}. Send DONE {id} when it is over.": (
+        "Demande ({need}) diffusée sous le n° {id}. Envoyez FAIT {id} quand c'est réglé."
+    ),
+    "Noted: you are safe.": "Noté : vous êtes en sécurité.",
+    "Noted: {name} is safe.": "Noté : {name} est en sécurité.",
+    "Noted: you take {id}. Send DONE {id} once it is done.": (
+        "Noté : vous prenez en charge {id}. Envoyez FAIT {id} une fois terminé."
+    ),
+    "Noted: {id} is done. Thank you!": "Noté : {id} est réglée. Merci !",
+    "No request {id} is known here.": "Aucune demande {id} connue ici.",
+    "{id} is not a help request.": "{id} n'est pas une demande d'aide.",
+    "Request {id} is no longer current.": "La demande {id} n'est plus d'actualité.",
+    "Request {id} is already closed.": "La demande {id} est déjà close.",
+    "This node did not hear your request or your TAKE for {id}: send DONE where you sent"
+    " them.": (
+        "Ce nœud n'a entendu ni votre demande ni votre PRIS pour {id} : envoyez FAIT là où"
+        " vous les aviez envoyés."
+    ),
+    "Only whoever made or took {id} can close it: send TAKE {id} first.": (
+        "Seul qui a fait ou pris {id} peut la clore : envoyez d'abord PRIS {id}."
+    ),
     # node/cli.py
     "no node is set up in {home} yet: run `entraide init` first (or give the right --home)": (
         "aucun nœud n'est encore configuré dans {home} : lancez d'abord `entraide init`"
@@ -535,31 +608,196 @@ FR: Final[Mapping[str, str]] = {
     "{path}: {key} must be {expected}; found {value}": (
         "{path} : {key} doit être {expected} ; trouvé {value}"
     ),
-    "Node stopped ({signal}). Every message received was kept.": "Nœud arrêté ({signal}). Tous les messages reçus ont été gardés.",
-    "no node is running on {home}: start it with `entraide node`": "aucun nœud ne tourne dans {home} : démarrez-le avec `entraide node`",
-    '"{text}" is not a listening address: write it like /ip4/0.0.0.0/tcp/4747 (/ip6/::/tcp/4747 for IPv6; port 0 picks a free port)': "« {text} » n'est pas une adresse d'écoute : écrivez-la comme /ip4/0.0.0.0/tcp/4747 (/ip6/::/tcp/4747 en IPv6 ; le port 0 choisit un port libre)",
-    "expected a number of seconds from 1 to 86400": "un nombre de secondes de 1 à 86400 est attendu",
-    "run this household's node (Wi-Fi gossip, catch-up, the local control socket)": "faire tourner le nœud du foyer (diffusion Wi-Fi, rattrapage, socket de contrôle local)",
-    "Run the household node until Ctrl-C or SIGTERM: it joins the zone's peers on the local network (found by mDNS, or from the zone's peer list and --peer), passes signed messages on, catches up on what it missed after every reconnection, and serves the terminal app and the other entraide commands through a control socket in the node directory. Activity is logged on the standard error.": "Fait tourner le nœud du foyer jusqu'à Ctrl-C ou SIGTERM : il rejoint les pairs de la zone sur le réseau local (trouvés par mDNS, ou par la liste de pairs de la zone et --peer), relaie les messages signés, rattrape ce qu'il a manqué après chaque reconnexion, et sert l'application de terminal et les autres commandes entraide par un socket de contrôle dans le dossier du nœud. L'activité est journalisée sur la sortie d'erreur.",
-    "Examples:\n  entraide node\n  entraide node --no-mdns --peer /ip4/192.168.1.20/tcp/4747/p2p/12D3KooW…\n  entraide --home /tmp/n2 node --listen /ip4/127.0.0.1/tcp/0": "Exemples :\n  entraide node\n  entraide node --no-mdns --peer /ip4/192.168.1.20/tcp/4747/p2p/12D3KooW…\n  entraide --home /tmp/n2 node --listen /ip4/127.0.0.1/tcp/0",
-    "address to listen on (repeatable; default /ip4/0.0.0.0/tcp/4747)": "adresse d'écoute (répétable ; par défaut /ip4/0.0.0.0/tcp/4747)",
-    "also dial this peer, besides the zone's list (repeatable)": "contacter aussi ce pair, en plus de la liste de la zone (répétable)",
-    "do not look for neighbours with multicast DNS (routers that filter multicast)": "ne pas chercher les voisins par DNS multicast (box qui filtrent le multicast)",
+    'Node stopped ({signal}). Every message received was kept.': (
+        'Nœud arrêté ({signal}). Tous les messages reçus ont été gardés.'
+    ),
+    'no node is running on {home}: start it with `entraide node`': (
+        'aucun nœud ne tourne dans {home} : démarrez-le avec `entraide node`'
+    ),
+    (
+        '"{text}" is not a listening address: write it like /ip4/0.0.0.0/tcp/4747 '
+        '(/ip6/::/tcp/4747 for IPv6; port 0 picks a free port)'
+    ): (
+        "« {text} » n'est pas une adresse d'écoute : écrivez-la comme /ip4/0.0.0.0/tcp/4747 "
+        '(/ip6/::/tcp/4747 en IPv6 ; le port 0 choisit un port libre)'
+    ),
+    'expected a number of seconds from 1 to 86400': (
+        'un nombre de secondes de 1 à 86400 est attendu'
+    ),
+    "run this household's node (Wi-Fi gossip, catch-up, the local control socket)": (
+        'faire tourner le nœud du foyer (diffusion Wi-Fi, rattrapage, socket de contrôle '
+        'local)'
+    ),
+    (
+        "Run the household node until Ctrl-C or SIGTERM: it joins the zone's peers on the "
+        "local network (found by mDNS, or from the zone's peer list and --peer), passes signed "
+        'messages on, catches up on what it missed after every reconnection, and serves the '
+        'terminal app and the other entraide commands through a control socket in the node '
+        'directory. Activity is logged on the standard error.'
+    ): (
+        "Fait tourner le nœud du foyer jusqu'à Ctrl-C ou SIGTERM : il rejoint les pairs de la "
+        'zone sur le réseau local (trouvés par mDNS, ou par la liste de pairs de la zone et '
+        "--peer), relaie les messages signés, rattrape ce qu'il a manqué après chaque "
+        "reconnexion, et sert l'application de terminal et les autres commandes entraide par "
+        "un socket de contrôle dans le dossier du nœud. L'activité est journalisée sur la "
+        "sortie d'erreur."
+    ),
+    (
+        'Examples:\n  entraide node\n  entraide node --no-mdns --peer '
+        '/ip4/192.168.1.20/tcp/4747/p2p/12D3KooW…\n  entraide --home /tmp/n2 node --listen '
+        '/ip4/127.0.0.1/tcp/0'
+    ): (
+        'Exemples :\n  entraide node\n  entraide node --no-mdns --peer '
+        '/ip4/192.168.1.20/tcp/4747/p2p/12D3KooW…\n  entraide --home /tmp/n2 node --listen '
+        '/ip4/127.0.0.1/tcp/0'
+    ),
+    'address to listen on (repeatable; default /ip4/0.0.0.0/tcp/4747)': (
+        "adresse d'écoute (répétable ; par défaut /ip4/0.0.0.0/tcp/4747)"
+    ),
+    "also dial this peer, besides the zone's list (repeatable)": (
+        'contacter aussi ce pair, en plus de la liste de la zone (répétable)'
+    ),
+    'do not look for neighbours with multicast DNS (routers that filter multicast)': (
+        'ne pas chercher les voisins par DNS multicast (box qui filtrent le multicast)'
+    ),
     "SECONDS": "SECONDES",
-    "catch up with a peer this often, besides every reconnection (default: 60)": "rattraper avec un pair à cet intervalle, en plus de chaque reconnexion (par défaut : 60)",
-    "how much activity to log (default: info)": "quantité d'activité journalisée (par défaut : info)",
-    "ask the running node how it is: peers, catch-up, messages": "demander son état au nœud en marche : pairs, rattrapage, messages",
-    "a node is already running on {home} (stop it first, or give another --home)": "un nœud tourne déjà dans {home} (arrêtez-le d'abord, ou donnez un autre --home)",
+    'catch up with a peer this often, besides every reconnection (default: 60)': (
+        'rattraper avec un pair à cet intervalle, en plus de chaque reconnexion (par défaut : '
+        '60)'
+    ),
+    'how much activity to log (default: info)': (
+        "quantité d'activité journalisée (par défaut : info)"
+    ),
+    'ask the running node how it is: peers, catch-up, messages': (
+        'demander son état au nœud en marche : pairs, rattrapage, messages'
+    ),
+    'a node is already running on {home} (stop it first, or give another --home)': (
+        "un nœud tourne déjà dans {home} (arrêtez-le d'abord, ou donnez un autre --home)"
+    ),
     "Node of household {fingerprint}": "Nœud du foyer {fingerprint}",
     "zone: {name} ({id})": "zone : {name} ({id})",
-    "messages since start: {received} received, {published} published, {rejected} rejected": "messages depuis le démarrage : {received} reçus, {published} publiés, {rejected} refusés",
+    'messages since start: {received} received, {published} published, {rejected} rejected': (
+        'messages depuis le démarrage : {received} reçus, {published} publiés, {rejected} '
+        'refusés'
+    ),
     "Wi-Fi: off": "Wi-Fi : désactivé",
     "peer id: {peer}": "identifiant de pair : {peer}",
     "connected peers: {count}": "pairs connectés : {count}",
     "listening on {address}": "à l'écoute sur {address}",
     "last catch-up: {when}": "dernier rattrapage : {when}",
     "last catch-up: not yet": "dernier rattrapage : pas encore",
-    'no Wi-Fi at all: only serve the local apps (and files carried by hand)': 'sans Wi-Fi : servir seulement les applications locales (et les fichiers apportés à la main)',
+    'no Wi-Fi at all: only serve the local apps (and files carried by hand)': (
+        'sans Wi-Fi : servir seulement les applications locales (et les fichiers apportés à la '
+        'main)'
+    ),
+    # node/cli_args.py, node/cli.py: the radio-emulator command
+    "expected a number of radios from 1 to {max}": "un nombre de radios de 1 à {max} est attendu",
+    "expected a probability from 0 to 1, e.g. 0.1": (
+        "une probabilité de 0 à 1 est attendue, par exemple 0.1"
+    ),
+    "expected a time scale from {low} to {high} (10: ten times faster than real time)": (
+        "une échelle de temps de {low} à {high} est attendue (10 : dix fois plus vite que le "
+        "temps réel)"
+    ),
+    "expected a TCP port from 0 to 65535": "un port TCP de 0 à 65535 est attendu",
+    '"{text}" is not a topology: chain, full, or the path of a TOML file': (
+        "« {text} » n'est pas une topologie : chain, full, ou le chemin d'un fichier TOML"
+    ),
+    "emulate Meshtastic radios on this computer, for tests and demonstrations": (
+        "émuler des radios Meshtastic sur cet ordinateur, pour les tests et les démonstrations"
+    ),
+    "Start emulated Meshtastic radios that share a simulated airspace, until Ctrl-C or SIGTERM. "
+    "Each one listens on 127.0.0.1 like a radio on the network: point a node or the meshtastic "
+    "library at it (TCPInterface, host 127.0.0.1 and the port shown). The airspace behaves like "
+    "the firmware: who hears whom, lost frames, managed flooding (relays weighted by signal, "
+    "cancelled when another relay is heard), airtime, the duty cycle of the region, the payload "
+    "limit and the text rate limit. One line per radio is printed (node id, name, address), one "
+    "JSON line with --json; a summary of channel use is printed at the end.": (
+        "Démarre des radios Meshtastic émulées qui partagent un espace radio simulé, jusqu'à "
+        "Ctrl-C ou SIGTERM. Chacune écoute sur 127.0.0.1 comme une radio du réseau : branchez-y "
+        "un nœud ou la bibliothèque meshtastic (TCPInterface, hôte 127.0.0.1 et le port "
+        "affiché). L'espace radio se comporte comme le micrologiciel : qui entend qui, trames "
+        "perdues, inondation gérée (relais pondérés par le signal, annulés quand un autre relais "
+        "est entendu), temps d'antenne, rapport cyclique de la région, taille maximale des "
+        "messages et limite de débit des textes. Une ligne par radio est affichée (identifiant, "
+        "nom, adresse), une ligne JSON avec --json ; un bilan de l'occupation du canal est "
+        "affiché à la fin."
+    ),
+    "Topology file (TOML): [[radio]] tables with a name, then either [[link]] tables\n"
+    '(a = "Mairie", b = "Gare", optional snr, rssi, loss, oneway = true) or a\n'
+    "position = [x, y] in metres on every radio (links follow from distance).\n\n"
+    "Examples:\n"
+    "  entraide radio-emulator\n"
+    "  entraide radio-emulator --radios 5 --topology full --loss 0.1\n"
+    "  entraide radio-emulator --topology quartier.toml --time-scale 10 --json": (
+        "Fichier de topologie (TOML) : des tables [[radio]] avec un nom (name), puis soit des\n"
+        'tables [[link]] (a = "Mairie", b = "Gare", et au choix snr, rssi, loss, oneway = true),\n'
+        "soit position = [x, y] en mètres sur chaque radio (les liens suivent la distance).\n\n"
+        "Exemples :\n"
+        "  entraide radio-emulator\n"
+        "  entraide radio-emulator --radios 5 --topology full --loss 0.1\n"
+        "  entraide radio-emulator --topology quartier.toml --time-scale 10 --json"
+    ),
+    "number of radios, unless a topology file names them (default: 3)": (
+        "nombre de radios, sauf si un fichier de topologie les nomme (par défaut : 3)"
+    ),
+    "TOPOLOGY": "TOPOLOGIE",
+    "who hears whom: chain (each radio hears its neighbours), full (every radio hears every "
+    "other) or a TOML file (default: chain)": (
+        "qui entend qui : chain (chaque radio entend ses voisines), full (chaque radio entend "
+        "toutes les autres) ou un fichier TOML (par défaut : chain)"
+    ),
+    "probability that a frame is lost on a link, from 0 to 1 (default: 0)": (
+        "probabilité qu'une trame se perde sur un lien, de 0 à 1 (par défaut : 0)"
+    ),
+    "modem preset (default: {value})": "préréglage de modulation (par défaut : {value})",
+    "region, which sets the duty cycle: EU_868 allows 10 %% of each hour (default: {value})": (
+        "région, qui fixe le rapport cyclique : EU_868 permet 10 %% de chaque heure "
+        "(par défaut : {value})"
+    ),
+    "hop limit the radios give their clients (default: 3)": (
+        "nombre maximal de sauts que les radios indiquent à leurs clients (par défaut : 3)"
+    ),
+    "run the emulated world X times faster than real time: airtime, relay delays, rate limits "
+    "and the duty-cycle hour alike (default: 1)": (
+        "faire tourner le monde émulé X fois plus vite que le temps réel : temps d'antenne, "
+        "délais des relais, limites de débit et heure du rapport cyclique (par défaut : 1)"
+    ),
+    "PORT": "PORT",
+    "port of the first radio, the next ones follow (default: 0, free ports)": (
+        "port de la première radio, les suivantes prennent les suivants (par défaut : 0, des "
+        "ports libres)"
+    ),
+    "seed of the random draws (losses, delays): the same seed replays a run": (
+        "graine des tirages aléatoires (pertes, délais) : la même graine rejoue une exécution"
+    ),
+    "name of the next radio (repeatable; default: Radio 0, Radio 1, …)": (
+        "nom de la radio suivante (répétable ; par défaut : Radio 0, Radio 1, …)"
+    ),
+    "write log text between frames, as a radio with debug output does": (
+        "écrire du texte de journal entre les trames, comme une radio en mode débogage"
+    ),
+    "cannot use topology {topology}: {error}": (
+        "impossible d'utiliser la topologie {topology} : {error}"
+    ),
+    "{count} emulated radios ({preset}, {region}, topology {topology}, time ×{scale}); "
+    "Ctrl-C to stop:": (
+        "{count} radios émulées ({preset}, {region}, topologie {topology}, temps ×{scale}) ; "
+        "Ctrl-C pour arrêter :"
+    ),
+    "cannot open the radios' ports: {error}": (
+        "impossible d'ouvrir les ports des radios : {error}"
+    ),
+    "Emulator stopped ({signal}) after {seconds} s of simulated time; "
+    "{count} frames on the air.": (
+        "Émulateur arrêté ({signal}) après {seconds} s de temps simulé ; "
+        "{count} trames émises."
+    ),
+    "{node_id} {name}: sent {sent} frames ({relayed} relayed), {airtime} s on the air; "
+    "channel busy {busy} % of the last minute; duty cycle {used} % of {limit} %": (
+        "{node_id} {name} : {sent} trames émises ({relayed} relayées), {airtime} s d'antenne ; "
+        "canal occupé {busy} % de la dernière minute ; rapport cyclique {used} % sur {limit} %"
+    ),
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).
