@@ -848,7 +848,102 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+
+def cmd_radio_emulator(ctx: Context, args: argparse.Namespace) -> int:
+    import trio  # the emulator's imports (trio, meshtastic) stay out of the other commands
+
+    from radio.emulator import Emulator, EmulatorOptions, run_until_signalled
+
+    options = EmulatorOptions(
+        radios=args.radios,
+        topology=args.topology,
+        loss=args.loss,
+        preset=args.preset,
+        region=args.region,
+        hop_limit=args.hop_limit,
+        time_scale=args.time_scale,
+        base_port=args.base_port,
+        seed=args.seed,
+        names=tuple(args.name),
+        emit_log_lines=args.log_lines,
+    )
+    try:
+        emulator = options.build()
+    except (OSError, ValueError) as exc:  # an unreadable or inconsistent topology file
+        raise UsageError(
+            tr(
+                "cannot use topology {topology}: {error}",
+                ctx.lang,
+                topology=args.topology,
+                error=str(exc),
+            )
+        ) from None
+
+    def ready(running: Emulator) -> None:
+        endpoints = running.endpoints()
+        if ctx.as_json:
+            # One line, so that a parent process can read it as soon as the radios listen.
+            radios = [dataclasses.asdict(e) for e in endpoints]
+            ctx.out.write(json.dumps({"radios": radios}, ensure_ascii=False) + "\n")
+        else:
+            ctx.say(
+                tr(
+                    "{count} emulated radios ({preset}, {region}, topology {topology}, time "
+                    "×{scale}); Ctrl-C to stop:",
+                    ctx.lang,
+                    count=len(endpoints),
+                    preset=args.preset,
+                    region=args.region,
+                    topology=args.topology,
+                    scale=f"{args.time_scale:g}",
+                )
+            )
+            for e in endpoints:
+                ctx.say(f"{e.node_id}  {e.long_name:<16} {e.short_name:<4}  {e.address}")
+        ctx.out.flush()
+
+    try:
+        stopped_by, summary = trio.run(run_until_signalled, emulator, ready)
+    except OSError as exc:  # the port is taken
+        raise UsageError(
+            tr("cannot open the radios' ports: {error}", ctx.lang, error=str(exc))
+        ) from None
+    if ctx.as_json:
+        ctx.out.write(json.dumps({"stopped": stopped_by, **summary}, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    print(
+        tr(
+            "Emulator stopped ({signal}) after {seconds} s of simulated time; "
+            "{count} frames on the air.",
+            ctx.lang,
+            signal=stopped_by,
+            seconds=f"{summary['simulated_s']:.0f}",
+            count=summary["transmissions"],
+        ),
+        file=ctx.err,
+    )
+    for radio in summary["radios"]:
+        print(
+            tr(
+                "{node_id} {name}: sent {sent} frames ({relayed} relayed), {airtime} s on the "
+                "air; channel busy {busy} % of the last minute; duty cycle {used} % of {limit} %",
+                ctx.lang,
+                node_id=radio["node_id"],
+                name=radio["name"],
+                sent=radio["tx_frames"],
+                relayed=radio["tx_relayed"],
+                airtime=f"{radio['tx_airtime_s']:.1f}",
+                busy=f"{100 * radio['channel_utilization']:.1f}",
+                used=f"{100 * radio['air_util_tx']:.2f}",
+                limit=f"{100 * radio['duty_cycle']:.0f}",
+            ),
+            file=ctx.err,
+        )
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Context, argparse.Namespace], int]] = {
+    "radio-emulator": cmd_radio_emulator,
     "init": cmd_init,
     "whoami": cmd_whoami,
     "post": cmd_post,

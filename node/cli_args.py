@@ -420,6 +420,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     p.add_argument("file", metavar=t("FILE"), help=t("bundle file to read ('-' for stdin)"))
 
     _add_node_parsers(sub, common, lang)
+    _add_radio_emulator_parser(sub, common, lang)
     return parser
 
 
@@ -838,4 +839,183 @@ def _add_post_parser(sub: Any, common: argparse.ArgumentParser, lang: str) -> No
         required=True,
         type=text(k.Comment, "text", required=True),
         help=t("the comment"),
+    )
+
+
+# ---------------------------------------------------------------- radio-emulator
+
+EMULATOR_MAX_RADIOS = 64
+TIME_SCALE_RANGE = (0.01, 1000.0)
+
+
+def parse_radio_count(text: str, lang: str = "en") -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= EMULATOR_MAX_RADIOS:
+        raise UsageError(
+            tr("expected a number of radios from 1 to {max}", lang, max=EMULATOR_MAX_RADIOS)
+        )
+    return value
+
+
+def parse_probability(text: str, lang: str = "en") -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise UsageError(tr("expected a probability from 0 to 1, e.g. 0.1", lang))
+    return value
+
+
+def parse_time_scale(text: str, lang: str = "en") -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    low, high = TIME_SCALE_RANGE
+    if not low <= value <= high:
+        raise UsageError(
+            tr(
+                "expected a time scale from {low} to {high} (10: ten times faster than real time)",
+                lang,
+                low=low,
+                high=high,
+            )
+        )
+    return value
+
+
+def parse_port(text: str, lang: str = "en") -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise UsageError(tr("expected a TCP port from 0 to 65535", lang))
+    return int(text)
+
+
+def parse_topology(text: str, lang: str = "en") -> str:
+    from pathlib import Path
+
+    if text in ("chain", "full") or Path(text).is_file():
+        return text
+    raise UsageError(
+        tr('"{text}" is not a topology: chain, full, or the path of a TOML file', lang, text=text)
+    )
+
+
+def _add_radio_emulator_parser(sub: Any, common: argparse.ArgumentParser, lang: str) -> None:
+    from radio.airtime import DEFAULT_PRESET, DEFAULT_REGION, PRESETS, REGIONS
+
+    def t(msgid: str, **params: object) -> str:
+        return tr(msgid, lang, **params)
+
+    p = sub.add_parser(
+        "radio-emulator",
+        parents=[common],
+        help=t("emulate Meshtastic radios on this computer, for tests and demonstrations"),
+        description=t(
+            "Start emulated Meshtastic radios that share a simulated airspace, until Ctrl-C "
+            "or SIGTERM. Each one listens on 127.0.0.1 like a radio on the network: point a "
+            "node or the meshtastic library at it (TCPInterface, host 127.0.0.1 and the port "
+            "shown). The airspace behaves like the firmware: who hears whom, lost frames, "
+            "managed flooding (relays weighted by signal, cancelled when another relay is "
+            "heard), airtime, the duty cycle of the region, the payload limit and the text "
+            "rate limit. One line per radio is printed (node id, name, address), one JSON "
+            "line with --json; a summary of channel use is printed at the end."
+        ),
+        epilog=t(
+            "Topology file (TOML): [[radio]] tables with a name, then either [[link]] tables\n"
+            '(a = "Mairie", b = "Gare", optional snr, rssi, loss, oneway = true) or a\n'
+            "position = [x, y] in metres on every radio (links follow from distance).\n\n"
+            "Examples:\n"
+            "  entraide radio-emulator\n"
+            "  entraide radio-emulator --radios 5 --topology full --loss 0.1\n"
+            "  entraide radio-emulator --topology quartier.toml --time-scale 10 --json"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--radios",
+        metavar="N",
+        type=_arg_type(parse_radio_count, lang, "count"),
+        default=3,
+        help=t("number of radios, unless a topology file names them (default: 3)"),
+    )
+    p.add_argument(
+        "--topology",
+        metavar=t("TOPOLOGY"),
+        type=_arg_type(parse_topology, lang, "topology"),
+        default="chain",
+        help=t(
+            "who hears whom: chain (each radio hears its neighbours), full (every radio hears "
+            "every other) or a TOML file (default: chain)"
+        ),
+    )
+    p.add_argument(
+        "--loss",
+        metavar="P",
+        type=_arg_type(parse_probability, lang, "probability"),
+        default=0.0,
+        help=t("probability that a frame is lost on a link, from 0 to 1 (default: 0)"),
+    )
+    p.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        default=DEFAULT_PRESET,
+        help=t("modem preset (default: {value})", value=DEFAULT_PRESET),
+    )
+    p.add_argument(
+        "--region",
+        choices=list(REGIONS),
+        default=DEFAULT_REGION,
+        help=t(
+            "region, which sets the duty cycle: EU_868 allows 10 %% of each hour "
+            "(default: {value})",
+            value=DEFAULT_REGION,
+        ),
+    )
+    p.add_argument(
+        "--hop-limit",
+        type=int,
+        choices=range(8),
+        metavar="0-7",
+        default=3,
+        help=t("hop limit the radios give their clients (default: 3)"),
+    )
+    p.add_argument(
+        "--time-scale",
+        metavar="X",
+        type=_arg_type(parse_time_scale, lang, "time scale"),
+        default=1.0,
+        help=t(
+            "run the emulated world X times faster than real time: airtime, relay delays, "
+            "rate limits and the duty-cycle hour alike (default: 1)"
+        ),
+    )
+    p.add_argument(
+        "--base-port",
+        metavar=t("PORT"),
+        type=_arg_type(parse_port, lang, "port"),
+        default=0,
+        help=t("port of the first radio, the next ones follow (default: 0, free ports)"),
+    )
+    p.add_argument(
+        "--seed",
+        metavar="N",
+        type=int,
+        default=0,
+        help=t("seed of the random draws (losses, delays): the same seed replays a run"),
+    )
+    p.add_argument(
+        "--name",
+        metavar=t("NAME"),
+        action="append",
+        default=[],
+        help=t("name of the next radio (repeatable; default: Radio 0, Radio 1, …)"),
+    )
+    p.add_argument(
+        "--log-lines",
+        action="store_true",
+        help=t("write log text between frames, as a radio with debug output does"),
     )

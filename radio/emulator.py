@@ -21,22 +21,22 @@ hour) runs 10 times faster than real time. The clock is trio's, so a MockClock d
 
 From trio: ``emulator = await nursery.start(Emulator(airspace).serve)``, then
 ``emulator.endpoints()``. From blocking code: ``with run_in_thread(airspace) as emulator:``.
-From a shell or another process: ``entraide radio-emulator --json`` (see ``run_command``).
+From a shell or another process: ``entraide radio-emulator --json`` prints one JSON line with
+every radio's node num and port once they listen (node/cli.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, TextIO
+from typing import Any
 
 import trio
 from meshtastic.protobuf import channel_pb2, config_pb2, mesh_pb2, portnums_pb2
@@ -620,25 +620,17 @@ def run_in_thread(emulator: Emulator, *, timeout: float = 10.0) -> Iterator[Emul
 
 
 async def run_until_signalled(
-    emulator: Emulator, out: TextIO, *, as_json: bool = False
+    emulator: Emulator, ready: Callable[[Emulator], None] | None = None
 ) -> tuple[str, dict[str, Any]]:
-    """Serve until SIGINT or SIGTERM; print the endpoints first. Returns the signal's name
-    and the final summary."""
+    """Serve until SIGINT or SIGTERM (``ready`` is called once the ports are open). Returns
+    the signal's name and the final ``summary()``; everything is closed before it returns."""
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             await nursery.start(emulator.serve)
-            print_endpoints(emulator.endpoints(), out, as_json=as_json)
+            if ready is not None:
+                ready(emulator)
             async for signum in signals:
                 summary = emulator.summary()
                 nursery.cancel_scope.cancel()
                 return signal.Signals(signum).name, summary
-    return "cancelled", emulator.summary()  # pragma: no cover
-
-
-def print_endpoints(endpoints: Sequence[Endpoint], out: TextIO, *, as_json: bool) -> None:
-    if as_json:
-        out.write(json.dumps({"radios": [asdict(e) for e in endpoints]}) + "\n")
-    else:
-        for e in endpoints:
-            out.write(f"{e.node_id}  {e.long_name:<12} {e.short_name:<4}  {e.address}\n")
-    out.flush()
+    return "cancelled", emulator.summary()  # pragma: no cover - the loop only ends by returning
