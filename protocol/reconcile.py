@@ -133,7 +133,7 @@ NIBBLE_CANCEL = 1 / 8
 _MASK_CHECK = (1 << (8 * CHECK_BYTES)) - 1
 #: Jump table: from cell i, an item's next cell is ((2i + 3) * JUMP[b]) >> 17 for a random
 #: byte b, i.e. about (i + 1.5) / sqrt(u) with u = (b + 0.5) / 256 uniform: the item then
-#: lands in cell i with probability about 2 / (i + 2).
+#: lands in cell i with probability about 2 / (i + 2) (0.44 in cells 1 and 2).
 JUMP = tuple(math.isqrt((1 << 41) // (2 * b + 1)) for b in range(256))
 
 #: Planning: estimate quantile used for the first batch of cells, and the cells that decode
@@ -388,18 +388,19 @@ class _Peeler:
             indices = list(cell_indices(sid, stop))
             if i not in indices:
                 continue
+            if sid in self.found:  # honest cells never show a peeled item again
+                raise SyncError(
+                    f"sync: the peer's cells hold short id {sid:016x} more than once"
+                )
             for j in indices:
                 diff[j] ^= cell
             queue.extend(indices)
-            if sid in self.found:  # xor semantics: a second copy cancels the first
-                del self.found[sid]
-            else:
-                self.found[sid] = sid in self.local
-                if len(self.found) > self.max_items:
-                    raise SyncError(
-                        f"sync: the peer's cells hold more than the {self.max_items} "
-                        "differences both sets together can have"
-                    )
+            self.found[sid] = sid in self.local
+            if len(self.found) > self.max_items:
+                raise SyncError(
+                    f"sync: the peer's cells hold more than the {self.max_items} "
+                    "differences both sets together can have"
+                )
 
 
 # --- events, limits, statistics -------------------------------------------------------------
@@ -664,11 +665,12 @@ class SyncSession:
         self._check_usable()
         if not self._awaiting_raws:
             raise UsageError("sync: send_envelopes() without a SendEnvelopes event to answer")
-        self._awaiting_raws = False
-        frame = bytearray((FrameType.ENVELOPES,))
         for raw in raws:
             if not 0 < len(raw) <= MAX_ENVELOPE_BYTES:
                 raise UsageError(f"sync: an envelope of {len(raw)} bytes cannot be sent")
+        self._awaiting_raws = False
+        frame = bytearray((FrameType.ENVELOPES,))
+        for raw in raws:
             entry = _uvarint(len(raw)) + raw
             if len(frame) + len(entry) > MAX_FRAME_BYTES:
                 self._send_frame(bytes(frame))
