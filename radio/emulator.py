@@ -173,6 +173,7 @@ class Emulator:
     def statistics(self) -> dict[int, RadioStatistics]:
         """Counters and channel use per radio (see ``RadioStatistics``)."""
         self.airspace.advance(self.sim_now())
+        self.dispatch()
         return self.airspace.statistics()
 
     @property
@@ -343,7 +344,14 @@ class ClientSession:
             if not data:
                 return
             for event in decoder.feed(data):
-                if isinstance(event, Frame) and not self._handle(event.payload):
+                if not isinstance(event, Frame):
+                    continue
+                try:
+                    keep_going = self._handle(event.payload)
+                except Exception:  # a bug: drop this client, keep the radios running
+                    log.exception("%s: error handling a ToRadio", self.radio.spec.node_id)
+                    return
+                if not keep_going:
                     return
 
     async def _write_frames(self) -> None:
