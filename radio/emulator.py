@@ -333,8 +333,8 @@ class ClientSession:
                     nursery.start_soon(self._write_frames)
                     await self._read_frames()
                     nursery.cancel_scope.cancel()
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                pass  # the client went away
+            except* (trio.BrokenResourceError, trio.ClosedResourceError):
+                pass  # the client went away (a reset arrives while reading or writing)
         await trio.aclose_forcefully(self.stream)
 
     async def _read_frames(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import struct
 from collections import deque
 from collections.abc import AsyncIterator
 
@@ -217,6 +219,27 @@ async def test_one_client_at_a_time(emulator: Emulator, autojump_clock: MockCloc
     with pytest.raises(EOFError):
         await second.receive()
     assert emulator.radios[0x1000000].connections == 2
+
+
+@pytest.mark.trio
+async def test_clients_resetting_mid_handshake_harm_nothing(
+    emulator: Emulator, autojump_clock: MockClock
+) -> None:
+    port = emulator.endpoints()[0].port
+    hello = bytes([0xC3] * 32) + encode_frame(
+        mesh_pb2.ToRadio(want_config_id=5).SerializeToString()
+    )
+    for _ in range(5):
+        sock = trio.socket.socket()
+        await sock.connect(("127.0.0.1", port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        await sock.send(hello)
+        await trio.sleep(0)
+        sock.close()  # linger 0: a reset, while the radio is still answering
+    await trio.sleep(1)
+    client = await connect(emulator, 0)
+    await client.handshake()
+    assert emulator.radios[0x1000000].connections == 6
 
 
 @pytest.mark.trio
