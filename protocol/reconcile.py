@@ -32,9 +32,10 @@ Cells need no count field: a pure cell's short id is on our side iff it is in ou
 A cell is pure when its 4-byte checksum matches its short id and the short id's index
 sequence contains the cell. After peeling, the sizes must match the announced set sizes.
 
-Compared with range-based reconciliation (Negentropy), bytes scale with d whatever the
-differences' order (≈ 0.8–0.9x the 32-byte-id floor for d=100 at 100,000 ids, clustered or
-scattered), in 2 round trips including the envelope exchange (3 when a MORE is needed).
+Compared with range-based reconciliation (Negentropy: 1.36x the 32-byte-id floor clustered,
+≈ 30x scattered), bytes scale with d whatever the differences' order: 0.87–1.06x the floor
+for d=100 at 100,000 ids, clustered or scattered, in 2 round trips including the envelope
+exchange (3 when a MORE is needed, ~3 % of scattered sessions), ~0.35 s of CPU per side.
 The protocol is half-duplex: at any moment only one side has something to send, so a
 blocking write never deadlocks. Each frame is bounded (``MAX_FRAME_BYTES``) and so is every
 count the peer announces (``SyncLimits``). A collision of two short ids within one set
@@ -96,6 +97,7 @@ __all__ = [
     "MAX_FRAME_BYTES",
     "SALT_BYTES",
     "SHORT_ID_BYTES",
+    "SYNC_PROTOCOL",
     "Event",
     "Finished",
     "FrameType",
@@ -112,6 +114,8 @@ __all__ = [
     "sketch",
 ]
 
+#: The libp2p protocol id of a catch-up stream.
+SYNC_PROTOCOL = "/entraide/sync/1.0.0"
 ID_BYTES = 32
 SALT_BYTES = 16
 SHORT_ID_BYTES = 8
@@ -435,7 +439,8 @@ class Reconciled:
 
 @dataclass(frozen=True, slots=True)
 class SyncStats:
-    """What a session cost so far. Envelope bytes are the raw envelopes alone."""
+    """What a session cost so far. Envelope bytes are whole ENVELOPES frames (the envelopes,
+    their lengths and the frame headers); the rest is the cost of reconciling."""
 
     bytes_sent: int = 0
     bytes_received: int = 0
@@ -453,7 +458,7 @@ class SyncStats:
 
     @property
     def reconciliation_bytes(self) -> int:
-        """Every byte on the stream except the envelopes themselves."""
+        """Every byte on the stream except the ENVELOPES frames."""
         return (
             self.bytes_sent
             + self.bytes_received
@@ -677,7 +682,6 @@ class SyncSession:
                 frame = bytearray((FrameType.ENVELOPES,))
             frame += entry
             self._stats["envelopes_sent"] += 1
-            self._stats["envelope_bytes_sent"] += len(raw)
         if len(frame) > 1:
             self._send_frame(bytes(frame))
 
@@ -760,6 +764,8 @@ class SyncSession:
         del buffer[: pos + length]
         self._stats["frames_received"] += 1
         self._stats["bytes_received"] += pos + length
+        if frame[0] == FrameType.ENVELOPES:
+            self._stats["envelope_bytes_received"] += pos + length
         if self._last_direction != "in":
             self._last_direction = "in"
             self._stats["flights"] += 1
@@ -773,6 +779,8 @@ class SyncSession:
         self._out += body
         self._stats["frames_sent"] += 1
         self._stats["bytes_sent"] += len(header) + len(body)
+        if body[0] == FrameType.ENVELOPES:
+            self._stats["envelope_bytes_sent"] += len(header) + len(body)
         if self._last_direction != "out":
             self._last_direction = "out"
             self._stats["flights"] += 1
@@ -1089,7 +1097,6 @@ class SyncSession:
         if not raws:
             raise reader.fail("carries no envelope")
         self._stats["envelopes_received"] += len(raws)
-        self._stats["envelope_bytes_received"] += sum(len(r) for r in raws)
         if self._stats["envelopes_received"] > self._peer_count:
             raise reader.fail(f"more envelopes than the {self._peer_count} the peer holds")
         self._events.append(ReceivedEnvelopes(tuple(raws)))
