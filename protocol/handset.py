@@ -28,9 +28,10 @@ Grammar (case, accents and surrounding punctuation do not matter; French or Engl
 reads ("eau", "water", "soins médicaux"...); ``people`` a number 1–999, unless a street word
 follows it ("AIDE eau 12 rue des Lilas" has no count: "12 rue des Lilas" is the text).
 
-What handsets show: the small screens of most handsets draw ASCII and Latin-1 only, so the
-markers are ASCII, typographic characters are folded ("’" to "'", "…" to "...", "œ" to "oe")
-and a cut text ends with "..." rather than "…". Everything is pure: the time is a parameter.
+What handsets show: the firmware's fonts for the small screens of many handsets draw ASCII
+and Latin-1 only, so the markers are ASCII, typographic characters are folded ("’" to "'",
+"…" to "...", "œ" to "oe") and a cut text ends with "..." rather than "…". Everything here is
+pure: the time is a parameter.
 """
 
 from __future__ import annotations
@@ -761,7 +762,7 @@ def draft_from_command(
     if isinstance(cmd, RequestHelp | ReportSafe):
         try:
             return _new_message(cmd, via, place, point)
-        except InvalidMessage as exc:  # only the caller's place or point can be wrong
+        except InvalidMessage as exc:  # a command built by the caller, not parsed
             raise UsageError(f"cannot draft from {cmd!r}: {exc}") from None
     others = list(related)
     request = _request_view(cmd, target, others, now).envelope

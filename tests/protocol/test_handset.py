@@ -596,11 +596,13 @@ def test_a_cut_text_ends_on_a_whole_character_with_an_ellipsis() -> None:
     assert_handset_text(text, urgent=True)
     assert text.startswith(f"\x07!! ALERTE CITOYENNE (grave) : {headline} | Zone : éé")
     assert text.endswith("é...")
-    # "q" and a combining acute (no precomposed form): never cut between the two
-    env = sealed(Alert(headline=headline, area="q\u0301" * 46))
-    text = render_for_handset(env, "en", now=T0)
-    assert_handset_text(text)
-    assert text.endswith("q\u0301...")
+    # "q" and a combining acute (no precomposed form): never cut between the two, wherever
+    # the limit falls
+    for extra in range(3):
+        env = sealed(Alert(headline=headline + "!" * extra, area="q\u0301" * 46))
+        text = render_for_handset(env, "en", now=T0)
+        assert_handset_text(text)
+        assert text.endswith("q\u0301...")
     # a cut falls after a word when one ends near the limit
     env = sealed(Alert(headline="Crue", instruction="Montez aux étages " * 50))
     text = render_for_handset(env, "fr", now=T0)
@@ -840,6 +842,12 @@ def test_the_caller_s_mistakes_are_usage_errors() -> None:
         draft_from_command(ShowHelp(), handset_node=NODE, witness=witness, now=T0)
     with pytest.raises(UsageError):
         acknowledgement(sealed(Tip(title="Eau")), "fr")
+    for command in (  # built by the caller, not parsed: not valid messages
+        RequestHelp(Need.GENERATOR, RequestUrgency.NORMAL),
+        ReportSafe(text="x" * 141),
+    ):
+        with pytest.raises(UsageError):
+            draft_from_command(command, handset_node=NODE, witness=witness, now=T0)
 
 
 def test_the_handset_name_is_cleaned_and_bounded() -> None:
