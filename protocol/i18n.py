@@ -330,6 +330,7 @@ _ERROR_PREFIXES: Final[Mapping[type, tuple[str, str]]] = {
     errors.FutureMessage: ("message dated in the future", "message daté du futur"),
     errors.Unauthorized: ("sender not authorised", "expéditeur non autorisé"),
     errors.WrongZone: ("message from another aid zone", "message d'une autre zone d'entraide"),
+    errors.SyncError: ("catch-up protocol broken", "protocole de rattrapage non respecté"),
     errors.LocalError: ("cannot proceed", "impossible de continuer"),
     errors.UsageError: ("invalid request", "demande invalide"),
 }
