@@ -799,6 +799,7 @@ def cmd_node(ctx: Context, args: argparse.Namespace) -> int:
     import trio  # the daemon's imports (trio, libp2p) stay out of the other commands
 
     from .daemon import NodeOptions, home_lock, open_node, run_until_signalled
+    from .lora import RadioOptions
 
     config, identity = ctx.config(), ctx.identity()
     logging.basicConfig(
@@ -813,6 +814,14 @@ def cmd_node(ctx: Context, args: argparse.Namespace) -> int:
         wifi=not args.offline,
         extra_peers=tuple(args.peer),
         sync_interval=args.sync_interval,
+        radio=None
+        if args.radio is None
+        else RadioOptions(
+            args.radio,
+            preset=args.radio_preset,
+            region=args.radio_region,
+            handset_lang=args.handset_lang or config.language,
+        ),
     )
     with home_lock(ctx.home):
         node = open_node(ctx.home, config, identity, options)
@@ -846,7 +855,6 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     else:
         ctx.say(render.status(status, ctx.lang))
     return EXIT_OK
-
 
 
 def cmd_radio_emulator(ctx: Context, args: argparse.Namespace) -> int:
@@ -942,6 +950,14 @@ def cmd_radio_emulator(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_tui(ctx: Context, args: argparse.Namespace) -> int:
+    ctx.config()  # a node never set up is told to run `entraide init`
+    from tui.app import run  # Textual loads only for the app
+
+    run(ctx.home, lang=ctx.lang, offline=args.offline, high_contrast=args.high_contrast)
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Context, argparse.Namespace], int]] = {
     "radio-emulator": cmd_radio_emulator,
     "init": cmd_init,
@@ -953,6 +969,7 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], int]] = {
     "import": cmd_import,
     "node": cmd_node,
     "status": cmd_status,
+    "tui": cmd_tui,
 }
 
 
@@ -977,6 +994,11 @@ def _early_language(argv: Sequence[str]) -> str:
     except EntraideError:
         pass
     return default_language()
+
+
+def _on_terminal(out: TextIO) -> bool:
+    """Whether the user sits at a terminal (not a script reading the output)."""
+    return out is sys.stdout and sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _exit_code(exc: EntraideError) -> int:
@@ -1016,8 +1038,10 @@ def main(
             code = exc.code
             return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
         if args.command is None:
-            parser.print_help()
-            return EXIT_USAGE
+            if not _on_terminal(out):
+                parser.print_help()
+                return EXIT_USAGE
+            args = parser.parse_args([*argv, "tui"])  # `entraide` alone opens the app
     ctx = Context(
         home=Path(),
         lang=args.lang or lang,

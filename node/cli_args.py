@@ -23,6 +23,7 @@ from protocol import kinds as k
 from protocol.errors import InvalidMessage, UsageError
 from protocol.i18n import enum_title, label, parse_label, tr
 from protocol.schema import FieldSpec, Point, check_text, is_blank
+from radio.airtime import PRESETS, REGIONS
 
 from . import render
 from .config import NAME_MAX
@@ -447,6 +448,20 @@ def parse_listen(text: str, lang: str = "en") -> str:
     return text
 
 
+def parse_radio(text: str, lang: str = "en") -> str:
+    kind, _, rest = text.partition(":")
+    if kind not in ("tcp", "serial") or not rest:
+        raise UsageError(
+            tr(
+                '"{text}" is not a radio: write tcp:HOST[:PORT] (e.g. tcp:127.0.0.1:4403) '
+                "or serial:DEVICE (e.g. serial:/dev/ttyUSB0)",
+                lang,
+                text=text,
+            )
+        )
+    return text
+
+
 def parse_seconds(text: str, lang: str = "en") -> float:
     try:
         value = float(text)
@@ -501,6 +516,33 @@ def _add_node_parsers(sub: Any, common: argparse.ArgumentParser, lang: str) -> N
         action="store_true",
         help=t("do not look for neighbours with multicast DNS (routers that filter multicast)"),
     )
+    radio = p.add_argument_group(t("LoRa radio (a Meshtastic device)"))
+    radio.add_argument(
+        "--radio",
+        metavar=t("DEVICE"),
+        type=_arg_type(parse_radio, lang, "radio"),
+        help=t(
+            "the node's Meshtastic radio: tcp:HOST[:PORT] (a networked device, or "
+            "`entraide radio-emulator`) or serial:/dev/ttyUSB0"
+        ),
+    )
+    radio.add_argument(
+        "--radio-preset",
+        choices=sorted(PRESETS),
+        default="LONG_FAST",
+        help=t("the mesh's modem preset, for the airtime budget (default: LONG_FAST)"),
+    )
+    radio.add_argument(
+        "--radio-region",
+        choices=sorted(REGIONS),
+        default="EU_868",
+        help=t("the radio region, for its duty cycle (default: EU_868, 10 %% per hour)"),
+    )
+    radio.add_argument(
+        "--handset-lang",
+        choices=["fr", "en"],
+        help=t("language of the texts sent to handsets (default: the node's)"),
+    )
     p.add_argument(
         "--offline",
         action="store_true",
@@ -524,6 +566,27 @@ def _add_node_parsers(sub: Any, common: argparse.ArgumentParser, lang: str) -> N
         "status",
         parents=[common],
         help=t("ask the running node how it is: peers, catch-up, messages"),
+    )
+
+    p = sub.add_parser(
+        "tui",
+        parents=[common],
+        help=t("open the terminal app (also what `entraide` alone does on a terminal)"),
+        description=t(
+            "The terminal app for neighbours and relays: alerts, help board, check-ins, "
+            "incidents and resource points. It talks to this household's node, and starts "
+            "it in the background if none is running (log: node.log in the node directory)."
+        ),
+    )
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        help=t("if the app has to start the node: start it without Wi-Fi"),
+    )
+    p.add_argument(
+        "--high-contrast",
+        action="store_true",
+        help=t("white and yellow on black, for low vision or bright light"),
     )
 
 

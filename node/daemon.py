@@ -45,6 +45,7 @@ from .store import IngestResult, Store
 if TYPE_CHECKING:
     from protocol.ratelimit import RateLimiter
 
+    from .lora import LoraService, RadioOptions
     from .sync import Syncer
     from .wifi import WifiTransport
 
@@ -70,6 +71,7 @@ class NodeOptions:
     #: Catch-up with one random peer this often (seconds); also on every (re)connect.
     sync_interval: float = 60.0
     control_path: Path | None = None  # default: <home>/node.sock
+    radio: RadioOptions | None = None  # the node's Meshtastic device, if it has one
 
 
 @dataclass
@@ -105,6 +107,7 @@ class Node:
         self.rate_limiter: RateLimiter | None = None
         self.wifi: WifiTransport | None = None
         self.syncer: Syncer | None = None
+        self.lora: LoraService | None = None
         self.peer_addresses: dict[str, str] = {}
         self._store_lock = trio.Lock()
 
@@ -161,6 +164,11 @@ class Node:
                 nursery.start_soon(self._pump_wifi)
                 nursery.start_soon(self._watch_peers)
                 nursery.start_soon(self.syncer.serve)
+            if self.options.radio is not None:
+                from .lora import LoraService
+
+                self.lora = LoraService(self, self.options.radio)
+                await nursery.start(self.lora.serve)
             await nursery.start(serve_control, self)
             nursery.start_soon(self._prune)
             log.info(
@@ -244,6 +252,8 @@ class Node:
                 assert result.envelope is not None
                 env = result.envelope
                 self.stats.received[source] = self.stats.received.get(source, 0) + 1
+                if self.lora is not None:
+                    self.lora.offer(env, source)
                 self.events.publish(message_event(raw, env.id, env.kind.name.lower(), source, peer))
             elif result.status == "duplicate":
                 self.stats.duplicates += 1
@@ -252,10 +262,12 @@ class Node:
                 log.info("rejected a message (%s%s): %s", source, _from(peer), result.error)
         return results
 
-    async def submit(self, raws: Sequence[bytes], *, source: str = "local") -> list[IngestResult]:
-        """Messages from a local client (already signed): store them, then publish the new
-        ones to the zone."""
-        results = await self.ingest(raws, source=source)
+    async def submit(
+        self, raws: Sequence[bytes], *, source: str = "local", peer: str | None = None
+    ) -> list[IngestResult]:
+        """Messages already signed (from a local client, or heard on the radio): store them,
+        then publish the new ones on Wi-Fi."""
+        results = await self.ingest(raws, source=source, peer=peer)
         for raw, result in zip(raws, results, strict=True):
             if result.status == "new":
                 await self.publish(raw)
@@ -313,7 +325,7 @@ class Node:
                 "statistics": wifi.statistics(),
             },
             "sync": None if self.syncer is None else self.syncer.status(),
-            "radio": None,
+            "radio": None if self.lora is None else self.lora.status(),
             "messages": {
                 "received": dict(self.stats.received),
                 "duplicates": self.stats.duplicates,

@@ -168,8 +168,8 @@ class Syncer:
                         log.debug(
                             "catch-up with %s: we lack %d, they lack %d",
                             _short(peer),
-                            len(event.we_lack),
-                            len(event.they_lack),
+                            event.we_lack,
+                            event.they_lack,
                         )
                     elif isinstance(event, Finished):
                         stats = event.stats

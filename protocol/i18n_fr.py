@@ -25,6 +25,44 @@ FR: Final[Mapping[str, str]] = {
         "« {value} » n'est pas reconnu comme {what} ; valeurs acceptées : {choices}"
     ),
     "{prefix}: {detail}": "{prefix} : {detail}",
+    # protocol/charter.py
+    "the charter's signature by {key} does not verify: the charter is damaged or forged; "
+    "get it again from your coordinator": (
+        "la signature de la charte par {key} n'est pas valide : la charte est abîmée ou "
+        "falsifiée ; demandez-la à nouveau à votre coordination"
+    ),
+    "the charter is not signed by its founder {key}; get the signed charter from your "
+    "coordinator": (
+        "la charte n'est pas signée par sa fondatrice ou son fondateur {key} ; demandez la "
+        "charte signée à votre coordination"
+    ),
+    "this charter is for zone {other}, not for this node's zone {zone}": (
+        "cette charte est celle de la zone {other}, pas de la zone de ce nœud, {zone}"
+    ),
+    "this charter (version {serial}) is not newer than the one in use (version {current})": (
+        "cette charte (version {serial}) n'est pas plus récente que celle en usage "
+        "(version {current})"
+    ),
+    "the new charter is not signed by all its founders; get the signed charter from your "
+    "coordinator": (
+        "la nouvelle charte n'est pas signée par tous ses fondateurs ; demandez la charte "
+        "signée à votre coordination"
+    ),
+    "the new charter is signed by {agreeing} of the {founders} founders of the current one; "
+    "more than half must sign it": (
+        "la nouvelle charte est signée par {agreeing} des {founders} fondateurs de la charte "
+        "actuelle ; plus de la moitié doivent la signer"
+    ),
+    "this is not a zone charter: a charter file starts with {magic}, a charter text with "
+    "{prefix}": (
+        "ce n'est pas une charte de zone : un fichier de charte commence par {magic}, un "
+        "texte de charte par {prefix}"
+    ),
+    # protocol/roster.py
+    "no relay can receive a check-on-me entry yet: ask a coordinator": (
+        "aucun relais ne peut encore recevoir d'inscription au registre : demandez à la "
+        "coordination"
+    ),
     # protocol/handset.py
     "{n} min ago": "il y a {n} min",
     "{n} h ago": "il y a {n} h",
@@ -797,6 +835,190 @@ FR: Final[Mapping[str, str]] = {
     "channel busy {busy} % of the last minute; duty cycle {used} % of {limit} %": (
         "{node_id} {name} : {sent} trames émises ({relayed} relayées), {airtime} s d'antenne ; "
         "canal occupé {busy} % de la dernière minute ; rapport cyclique {used} % sur {limit} %"
+    ),
+    # tui/ (the terminal app) and `entraide tui`
+    "Node started in the background (log: {log})": (
+        "Nœud démarré en arrière-plan (journal : {log})"
+    ),
+    "New version of {what}": "Nouvelle version de : {what}",
+    "Not connected to the node: nothing was sent.": (
+        "Pas de connexion au nœud : rien n'a été envoyé."
+    ),
+    "Lost the connection to the node; trying again…": (
+        "Connexion au nœud perdue ; nouvelle tentative…"
+    ),
+    "Could not start the node: {reason}": "Impossible de démarrer le nœud : {reason}",
+    "Your neighbours will see that you are safe.": (
+        "Vos voisins verront que vous êtes en sécurité."
+    ),
+    "lasts": "durée de validité",
+    'a message of kind "{kind}" lasts at most {max}': (
+        "un message de type « {kind} » dure au plus {max}"
+    ),
+    "64 hex digits": "64 chiffres hexadécimaux",
+    "e.g. 30m, 4h, 3d": "par exemple 30m, 4h, 3j",
+    "choose one": "choisissez une valeur",
+    "Active alerts ({n})": "Alertes en cours ({n})",
+    "Active alerts": "Alertes en cours",
+    "verified": "vérifiée",
+    "Only its author can update this message.": (
+        "Seul son auteur peut mettre à jour ce message."
+    ),
+    "No active alert.": "Aucune alerte en cours.",
+    "Select a line first.": "Choisissez d'abord une ligne.",
+    "New {kind}": "Nouveau message : {kind}",
+    "Post a message": "Publier un message",
+    "Post": "Publier",
+    "Cancel": "Annuler",
+    "Choose…": "Choisir…",
+    "message id": "identifiant du message",
+    "its first 4 hex digits or more": "au moins ses 4 premiers chiffres hexadécimaux",
+    "Message": "Message",
+    "Help requests ({n})": "Demandes d'aide ({n})",
+    "Help offers ({n})": "Offres d'aide ({n})",
+    "by": "par",
+    "[{n} comments]": "[{n} commentaires]",
+    "my claims: {n}": "mes prises en charge : {n}",
+    "This request is already resolved.": "Cette demande est déjà résolue.",
+    "(mine)": "(la mienne)",
+    "you": "vous",
+    "Only mine": "Les miennes",
+    "Hide resolved": "Masquer les résolues",
+    "any need": "tout besoin",
+    "any urgency": "toute urgence",
+    "at least {urgency}": "au moins {urgency}",
+    "Your fingerprint": "Votre empreinte",
+    "Aid zone": "Zone d'entraide",
+    "Settings": "Réglages",
+    "English (press l for French)": "français (touche l pour l'anglais)",
+    "on (press ctrl+t to turn off)": "activé (ctrl+t pour le désactiver)",
+    "off (press ctrl+t to turn on)": "désactivé (ctrl+t pour l'activer)",
+    "Read it aloud to a neighbour who runs `entraide whoami`: if the digits match, the key "
+    "you see is really theirs.": (
+        "Lisez-la à voix haute à un voisin qui lance `entraide whoami` : si les chiffres"
+        " sont les mêmes, la clé que vous voyez est bien la sienne."
+    ),
+    "Household key: {key}": "Clé du foyer : {key}",
+    "trusted bridges": "passerelles agréées",
+    "Zone settings are changed on the command line: entraide init --force": (
+        "Les réglages de la zone se changent en ligne de commande : entraide init --force"
+    ),
+    "high contrast": "contraste élevé",
+    "Not heard from ({n})": "Sans nouvelles ({n})",
+    "I check on ({n})": "Je veille sur ({n})",
+    "Check-ins ({n})": "Nouvelles ({n})",
+    "latest news": "dernières nouvelles",
+    "safe": "en sécurité",
+    "need help": "besoin d'aide",
+    "other": "autre",
+    "households": "foyers",
+    "Your visit to {who}": "Votre visite à {who}",
+    "Not heard from": "Sans nouvelles",
+    "By street": "Par rue",
+    "I check on": "Je veille sur",
+    "No real alert is active: everyone's latest news is below.": (
+        "Aucune alerte réelle en cours : les dernières nouvelles de chacun sont ci-dessous."
+    ),
+    "{n} households not heard from": "{n} foyers sans nouvelles",
+    "Since the alert of {time}:": "Depuis l'alerte du {time} :",
+    "(no place given)": "(lieu non précisé)",
+    "Press [b]s[/b] to tell your neighbours you are safe.": (
+        "Appuyez sur [b]s[/b] pour dire à vos voisins que vous êtes en sécurité."
+    ),
+    "Wi-Fi off": "Wi-Fi coupé",
+    "No news given yet.": "Pas encore de nouvelles données.",
+    "Open requests": "Demandes ouvertes",
+    "Being handled": "Prises en charge",
+    "Network": "Réseau",
+    "Not heard from since the alert": "Sans nouvelles depuis l'alerte",
+    "Peers": "Pairs",
+    "Radio link": "Liaison radio",
+    "Airtime used": "Temps d'antenne utilisé",
+    "Last sync": "Dernière synchro",
+    "Bridge last seen": "Passerelle vue",
+    "Messages": "Messages",
+    "My household": "Mon foyer",
+    "Around me": "Autour de moi",
+    "(reported by {who})": "(signalé par {who})",
+    "Older than the latest alert.": "Plus ancien que la dernière alerte.",
+    "no real alert": "aucune alerte réelle",
+    "Incidents ({n})": "Incidents ({n})",
+    "Resource points ({n})": "Points de ressources ({n})",
+    "expected in {eta}": "arrivée prévue dans {eta}",
+    "by {who}": "par {who}",
+    "Add resource point": "Ajouter un point de ressources",
+    "Ask for help": "Demander de l'aide",
+    "Claim": "Je m'en occupe",
+    "Close": "Fermer",
+    "Close mine": "Clore le mien",
+    "Comment": "Commenter",
+    "Contrast": "Contraste",
+    "Filter": "Filtrer",
+    "I visited them": "J'y suis passé",
+    "I'm safe": "Je suis en sécurité",
+    "My news": "Mes nouvelles",
+    "New alert": "Nouvelle alerte",
+    "Offer help": "Proposer de l'aide",
+    "Open": "Ouvrir",
+    "Quit": "Quitter",
+    "Report incident": "Signaler un incident",
+    "Resolve": "Clore",
+    "Update mine": "Mettre à jour le mien",
+    "Overview": "Vue d'ensemble",
+    "Help": "Entraide",
+    "Neighbours": "Voisins",
+    "Places": "Lieux",
+    "Identity": "Identité",
+    "no node": "pas de nœud",
+    "{n} peers": "{n} pairs",
+    "starting the node…": "démarrage du nœud…",
+    "connecting…": "connexion…",
+    "(+{n} more)": "(+{n} autres)",
+    "node": "nœud",
+    "no Wi-Fi": "sans Wi-Fi",
+    "open the terminal app (also what `entraide` alone does on a terminal)": (
+        "ouvrir l'application dans le terminal (ce que fait aussi `entraide` seul dans un"
+        " terminal)"
+    ),
+    "The terminal app for neighbours and relays: alerts, help board, check-ins, incidents "
+    "and resource points. It talks to this household's node, and starts it in the "
+    "background if none is running (log: node.log in the node directory).": (
+        "L'application dans le terminal, pour les voisins et les relais : alertes, entraide,"
+        " nouvelles des foyers, incidents et points de ressources. Elle parle au nœud de ce"
+        " foyer et le démarre en arrière-plan s'il ne tourne pas (journal : node.log dans le"
+        " dossier du nœud)."
+    ),
+    "if the app has to start the node: start it without Wi-Fi": (
+        "si l'application doit démarrer le nœud : le démarrer sans Wi-Fi"
+    ),
+    "white and yellow on black, for low vision or bright light": (
+        "blanc et jaune sur noir, pour les malvoyants ou en plein soleil"
+    ),
+    'LoRa radio (a Meshtastic device)': 'radio LoRa (un appareil Meshtastic)',
+    'DEVICE': 'APPAREIL',
+    (
+        "the node's Meshtastic radio: tcp:HOST[:PORT] (a networked device, or `entraide "
+        'radio-emulator`) or serial:/dev/ttyUSB0'
+    ): (
+        'la radio Meshtastic du nœud : tcp:HÔTE[:PORT] (un appareil en réseau, ou `entraide '
+        'radio-emulator`) ou serial:/dev/ttyUSB0'
+    ),
+    "the mesh's modem preset, for the airtime budget (default: LONG_FAST)": (
+        "le préréglage de modem du maillage, pour le budget de temps d'antenne (par défaut : "
+        'LONG_FAST)'
+    ),
+    'the radio region, for its duty cycle (default: EU_868, 10 %% per hour)': (
+        'la région radio, pour son rapport cyclique (par défaut : EU_868, 10 %% par heure)'
+    ),
+    "language of the texts sent to handsets (default: the node's)": (
+        'langue des textes envoyés aux terminaux (par défaut : celle du nœud)'
+    ),
+    (
+        '"{text}" is not a radio: write tcp:HOST[:PORT] (e.g. tcp:127.0.0.1:4403) or '
+        'serial:DEVICE (e.g. serial:/dev/ttyUSB0)'
+    ): (
+        "« {text} » n'est pas une radio : écrivez tcp:HÔTE[:PORT] (par ex. tcp:127.0.0.1:4403) "
+        'ou serial:APPAREIL (par ex. serial:/dev/ttyUSB0)'
     ),
 }
 

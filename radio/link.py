@@ -202,7 +202,7 @@ class RadioLink:
             return SerialInterface(devPath=self.address, timeout=self.connect_timeout)
 
         try:
-            iface = await trio.to_thread.run_sync(open_interface, abandon_on_cancel=True)
+            iface = await trio.to_thread.run_sync(open_interface, abandon_on_cancel=True)  # type: ignore[call-arg]  # trio-stubs lag trio
         except Exception as exc:  # the library raises bare Exceptions, OSError, MeshInterfaceError
             raise RadioError(f"cannot connect to the radio {self.target}: {exc}") from exc
         except SystemExit as exc:  # the library calls sys.exit() on some failures
@@ -230,7 +230,7 @@ class RadioLink:
             pub.unsubscribe(self._on_lost, "meshtastic.connection.lost")
         if iface is not None:
             with contextlib.suppress(Exception):
-                await trio.to_thread.run_sync(iface.close, abandon_on_cancel=True)
+                await trio.to_thread.run_sync(iface.close, abandon_on_cancel=True)  # type: ignore[call-arg]  # trio-stubs lag trio
 
     # --- callbacks from the library's threads ------------------------------------------------
 
@@ -302,7 +302,7 @@ class RadioLink:
             return int(sent.id)
 
         try:
-            packet_id = await trio.to_thread.run_sync(send, abandon_on_cancel=True)
+            packet_id = await trio.to_thread.run_sync(send, abandon_on_cancel=True)  # type: ignore[call-arg]  # trio-stubs lag trio
         except Exception as exc:
             raise RadioError(f"radio {self.target}: sending failed: {exc}") from exc
         self.stats["sent"] += 1

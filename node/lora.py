@@ -1,0 +1,406 @@
+"""The node's LoRa side: its Meshtastic radio as a transport, a gateway, and handsets' friend.
+
+- **Out**: every new message this node stores (posted here, or heard over Wi-Fi) is offered
+  to the radio. Fresh ones that LoRa should carry (``protocol.radio_frame.radio_priority``:
+  alerts and SOS first, check-ins coalesced, bulk never) are framed (SPEC.md section 11) and
+  queued in the airtime scheduler (``radio.scheduler``), which never exceeds the region's
+  duty cycle. A message heard on the radio meanwhile is cancelled here: another gateway has
+  already carried it.
+- **In**: frames on the entraide port are reassembled into the exact signed envelopes,
+  verified and stored like any message, then published on Wi-Fi: two Wi-Fi islands joined
+  only by radio share their alerts, requests and check-ins.
+- **Catch-up**: every few minutes (jittered, lowest priority) a SUMMARY frame (a Bloom filter
+  of recent ids, never a list) says what this node holds; neighbours send a few messages it
+  certainly lacks. WANT frames ask for unknown author keys.
+- **Handsets**: urgent messages that did not come from the radio are also broadcast as plain
+  text (``protocol.handset.render_for_handset``); text commands from a handset are parsed,
+  signed by this node as witness, stored and published, and acknowledged in a direct message.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from protocol import handset
+from protocol.envelope import Envelope, decode
+from protocol.errors import EntraideError, PeerError, UnknownKeyRef
+from protocol.radio_frame import (
+    RADIO_PORT,
+    KeyBook,
+    RadioMessage,
+    RadioPriority,
+    Reassembler,
+    SummaryFrame,
+    WantFrame,
+    build_summary,
+    encode_frames,
+    encode_summary,
+    encode_want,
+    radio_priority,
+    restore_envelope,
+)
+from radio.airtime import PRESETS, REGIONS
+from radio.link import BROADCAST, TEXT_PORT, RadioError, RadioLink, RadioPacket, node_id
+from radio.scheduler import AirtimeScheduler, Outgoing, Refused
+
+if TYPE_CHECKING:
+    from .daemon import Node
+
+log = logging.getLogger("entraide.lora")
+
+#: Messages heard over Wi-Fi older than this are left to LoRa catch-up, not pushed at once.
+FRESH_S = 3600
+#: How often a summary of recent ids goes out (seconds, jittered ±25 %).
+SUMMARY_INTERVAL_S = 600.0
+#: The window a summary covers, and the most ids it should describe (~1 % false positives).
+SUMMARY_WINDOW_S = 6 * 3600
+SUMMARY_MAX_IDS = 150
+#: Missing messages sent in answer to one summary or WANT.
+ANSWER_MAX = 4
+#: Before answering a summary, wait a random delay: another neighbour may answer first.
+ANSWER_DELAY_S = (2.0, 8.0)
+#: An author is abbreviated to an 8-byte reference once the zone has known it this long.
+KNOWN_AUTHOR_S = 86_400
+#: Frames waiting for an unknown author key.
+MAX_PARKED = 32
+
+
+@dataclass(frozen=True)
+class RadioOptions:
+    target: str  # tcp:HOST[:PORT] or serial:DEVICE
+    preset: str = "LONG_FAST"
+    region: str = "EU_868"
+    #: The language of texts sent to handsets (both languages when "both").
+    handset_lang: str = "fr"
+
+
+class LoraService:
+    def __init__(self, node: Node, options: RadioOptions) -> None:
+        self.node = node
+        self.options = options
+        self.link = RadioLink(options.target)
+        self.scheduler = AirtimeScheduler(
+            preset=PRESETS[options.preset], region=REGIONS[options.region]
+        )
+        self.reassembler = Reassembler(zone=node.zone_id)
+        self.receiving_keys = KeyBook(())
+        self.sending_keys = KeyBook(())
+        self._wake = trio.Event()
+        self._texts: dict[bytes, tuple[int, str]] = {}  # item id -> (destination, text)
+        self._parked: OrderedDict[bytes, list[bytes]] = OrderedDict()  # key ref -> compacts
+        self._heard: OrderedDict[bytes, None] = OrderedDict()  # ids heard on the radio
+        self._nursery: trio.Nursery | None = None
+        self.stats = {"in": 0, "out": 0, "handset_commands": 0, "refused": 0, "bad_frames": 0}
+
+    # --- running ----------------------------------------------------------------------------
+
+    async def serve(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        await self._learn_keys()
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            await nursery.start(self.link.serve)
+            nursery.start_soon(self._receive_loop)
+            nursery.start_soon(self._send_loop)
+            nursery.start_soon(self._summary_loop)
+            nursery.start_soon(self._refresh_keys)
+            task_status.started()
+
+    async def _learn_keys(self) -> None:
+        """Receiving: every author the store knows; sending: those known for a day."""
+        now = self.node.now()
+        envs = await self.node.live()
+        first_seen: dict[bytes, int] = {}
+        for env in envs:
+            first_seen[env.author] = min(first_seen.get(env.author, env.created), env.created)
+        for author, since in first_seen.items():
+            self.receiving_keys.add(author)
+            if since <= now - KNOWN_AUTHOR_S:
+                self.sending_keys.add(author)
+        self.receiving_keys.add(self.node.identity.public_key)
+
+    async def _refresh_keys(self) -> None:
+        while True:
+            await trio.sleep(3600)
+            await self._learn_keys()
+
+    # --- out ---------------------------------------------------------------------------------
+
+    def offer(self, env: Envelope, source: str) -> None:
+        """A message was just stored: carry it over LoRa if it should go, and now."""
+        self.receiving_keys.add(env.author)
+        if source == "radio" or env.id in self._heard:
+            return
+        priority = radio_priority(env)
+        if priority is RadioPriority.BULK:
+            return
+        fresh = self.node.now() - env.created <= FRESH_S
+        if not fresh and priority is not RadioPriority.URGENT:
+            return  # old news: LoRa catch-up will carry it if a neighbour lacks it
+        self._enqueue(Outgoing.from_envelope(env, keys=self.sending_keys), priority)
+        if handset.is_urgent(env):
+            self.queue_text(handset.render_for_handset(env, self._lang(), now=self.node.now()))
+
+    def queue_text(self, text: str, destination: int = BROADCAST) -> None:
+        data = text.encode("utf-8")
+        item_id = b"T" + destination.to_bytes(4, "big") + data[:27]
+        self._texts[item_id] = (destination, text)
+        self._enqueue(Outgoing(frames=(data,), id=item_id), RadioPriority.URGENT)
+
+    def _lang(self) -> str:
+        return self.options.handset_lang
+
+    def _enqueue(self, item: Outgoing, priority: RadioPriority) -> None:
+        outcome = self.scheduler.enqueue(item, priority, trio.current_time())
+        if isinstance(outcome, Refused):
+            self.stats["refused"] += 1
+            log.info("LoRa: not sending %s: %s", item.id[:4].hex(), outcome.detail)
+            self._texts.pop(item.id, None)
+            return
+        for dropped in outcome.dropped:
+            self._texts.pop(dropped.item.id, None)
+            log.info(
+                "LoRa: dropped %s from the queue (%s)", dropped.item.id[:4].hex(), dropped.reason
+            )
+        self._wake.set()
+
+    async def _send_loop(self) -> None:
+        while True:
+            now = trio.current_time()
+            transmission = self.scheduler.next_to_send(now)
+            if transmission is None:
+                self._wake = trio.Event()
+                until = self.scheduler.wait_until(now)
+                with trio.move_on_at(until if until is not None else now + 3600):
+                    await self._wake.wait()
+                continue
+            item = transmission.item
+            text = self._texts.get(item.id)
+            try:
+                if text is not None:
+                    destination, _ = text
+                    result = await self.link.send_data(
+                        transmission.frame,
+                        port=TEXT_PORT,
+                        destination=destination,
+                        want_ack=destination != BROADCAST,
+                    )
+                    if transmission.index == transmission.count - 1:
+                        self._texts.pop(item.id, None)
+                else:
+                    result = await self.link.send_data(transmission.frame, want_ack=False)
+            except RadioError as exc:
+                log.warning("LoRa: %s", exc)
+                await trio.sleep(1)
+                continue
+            self.stats["out"] += 1
+            if result.reason not in ("NONE", "NOT_REQUESTED"):
+                log.info(
+                    "LoRa: the radio refused a frame of %s: %s", item.id[:4].hex(), result.reason
+                )
+
+    # --- in ----------------------------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        async for packet in self.link.received:
+            try:
+                if packet.port == TEXT_PORT:
+                    await self._handset_text(packet)
+                elif packet.port == RADIO_PORT:
+                    await self._frame(packet)
+            except EntraideError as exc:  # a bad frame or command costs that packet only
+                self.stats["bad_frames"] += 1
+                log.info("LoRa: dropped a packet from %s: %s", packet.sender_id, exc)
+
+    def _heard_id(self, message_id: bytes) -> None:
+        self._heard[message_id] = None
+        while len(self._heard) > 4096:
+            self._heard.popitem(last=False)
+        self.scheduler.cancel(message_id)  # another node carried it: do not send it again
+
+    async def _frame(self, packet: RadioPacket) -> None:
+        if len(packet.payload) > 231:
+            raise PeerError(f"frame of {len(packet.payload)} bytes is over the LoRa limit")
+        now = trio.current_time()
+        store = self.node.store
+        try:
+            got = self.reassembler.receive(
+                packet.payload,
+                now=now,
+                keys=self.receiving_keys,
+                have=lambda prefix: bool(store.find_prefix(prefix.hex())),
+            )
+        except UnknownKeyRef as exc:
+            self._park(exc.key_ref, exc.compact)
+            self._ask(WantFrame(key_refs=(exc.key_ref,)))
+            return
+        if isinstance(got, RadioMessage):
+            await self._message(got.envelope, packet)
+        elif isinstance(got, SummaryFrame):
+            self._answer_summary(got)
+        elif isinstance(got, WantFrame):
+            self._answer_want(got)
+
+    async def _message(self, raw: bytes, packet: RadioPacket) -> None:
+        self.stats["in"] += 1
+        message_id = decode(raw, verify=False).id
+        self._heard_id(message_id)
+        results = await self.node.submit([raw], source="radio", peer=packet.sender_id)
+        if results[0].status == "new" and results[0].envelope is not None:
+            author = results[0].envelope.author
+            self.receiving_keys.add(author)
+            await self._unpark(author)
+
+    def _park(self, key_ref: bytes, compact: bytes) -> None:
+        self._parked.setdefault(key_ref, []).append(compact)
+        while len(self._parked) > MAX_PARKED:
+            self._parked.popitem(last=False)
+
+    async def _unpark(self, author: bytes) -> None:
+        for compact in self._parked.pop(KeyBook.ref(author), []):
+            try:
+                raw = restore_envelope(compact, zone=self.node.zone_id, keys=self.receiving_keys)
+            except PeerError as exc:
+                log.info("LoRa: a parked frame still cannot be restored: %s", exc)
+                continue
+            await self.node.submit([raw], source="radio")
+
+    def _ask(self, want: WantFrame) -> None:
+        frame = encode_want(want, zone=self.node.zone_id)
+        self._enqueue(Outgoing(frames=(frame,), id=b"W" + frame[-8:]), RadioPriority.NORMAL)
+
+    # --- catch-up ----------------------------------------------------------------------------
+
+    async def _summary_loop(self) -> None:
+        while True:
+            await trio.sleep(SUMMARY_INTERVAL_S * random.uniform(0.75, 1.25))
+            now = self.node.now()
+            envs = [e for e in await self.node.live() if e.created >= now - SUMMARY_WINDOW_S]
+            envs.sort(key=lambda e: e.created)
+            envs = envs[-SUMMARY_MAX_IDS:]
+            since = envs[0].created if envs else now - SUMMARY_WINDOW_S
+            summary = build_summary((e.id for e in envs), since=since, salt=random.randrange(256))
+            frame = encode_summary(summary, zone=self.node.zone_id)
+            # Lowest class: a summary only goes out while the hour's airtime is plentiful.
+            self._enqueue(Outgoing(frames=(frame,), id=b"S" + frame[-8:]), RadioPriority.CHECKIN)
+
+    def _answer_summary(self, summary: SummaryFrame) -> None:
+        if self._nursery is not None:
+            self._nursery.start_soon(self._answer_summary_later, summary)
+
+    async def _answer_summary_later(self, summary: SummaryFrame) -> None:
+        await trio.sleep(random.uniform(*ANSWER_DELAY_S))
+        envs = await self.node.live()
+        missing = [
+            e
+            for e in envs
+            if e.created >= summary.since
+            and e.id not in self._heard  # someone answered already
+            and radio_priority(e) is not RadioPriority.BULK
+            and not summary.might_hold(e.id)
+        ]
+        missing.sort(key=lambda e: (radio_priority(e), -e.created))
+        for env in missing[:ANSWER_MAX]:
+            item = Outgoing.from_envelope(env, keys=self.sending_keys)
+            self._enqueue(item, radio_priority(env))
+
+    def _answer_want(self, want: WantFrame) -> None:
+        if self._nursery is not None:
+            self._nursery.start_soon(self._answer_want_later, want)
+
+    async def _answer_want_later(self, want: WantFrame) -> None:
+        await trio.sleep(random.uniform(*ANSWER_DELAY_S))
+        envs = await self.node.live()
+        sent = 0
+        for ref in want.key_refs:
+            by_author = [e for e in envs if KeyBook.ref(e.author) == ref]
+            if by_author and sent < ANSWER_MAX:
+                env = max(by_author, key=lambda e: e.created)
+                frames = encode_frames(env, keys=None)  # the full key teaches it
+                self._enqueue(Outgoing(frames=frames, id=env.id), RadioPriority.NORMAL)
+                sent += 1
+        for prefix in want.ids:
+            match = [e for e in envs if e.id.startswith(prefix)]
+            if len(match) == 1 and sent < ANSWER_MAX:
+                env = match[0]
+                item = Outgoing.from_envelope(env, keys=self.sending_keys)
+                self._enqueue(item, radio_priority(env))
+                sent += 1
+
+    # --- handsets ------------------------------------------------------------------------------
+
+    async def _handset_text(self, packet: RadioPacket) -> None:
+        text = packet.text or ""
+        # A text another gateway already sent to the handsets: ours is no longer needed.
+        for item_id, (destination, queued) in list(self._texts.items()):
+            if destination == BROADCAST and queued == text:
+                self.scheduler.cancel(item_id)
+                self._texts.pop(item_id, None)
+        if packet.sender == self.link.my_node_num:
+            return
+        try:
+            command = handset.parse_command(text)
+        except handset.BadCommand as exc:
+            if packet.direct:  # only answer texts addressed to us, not channel chatter
+                self.queue_text(exc.reply(exc.lang or self._lang()), packet.sender)
+            return
+        self.stats["handset_commands"] += 1
+        lang = command.lang or self._lang()
+        if isinstance(command, handset.ShowHelp):
+            self.queue_text(handset.help_text(lang), packet.sender)
+            return
+        target, related = await self._target_of(command)
+        try:
+            draft = handset.draft_from_command(
+                command,
+                handset_node=packet.sender,
+                witness=self.node.identity.public_key,
+                now=self.node.now(),
+                target=target,
+                related=related,
+            )
+        except handset.BadCommand as exc:
+            self.queue_text(exc.reply(exc.lang or lang), packet.sender)
+            return
+        env, result = await self.node.post(draft.body, refs=draft.refs, lifetime=draft.lifetime)
+        log.info(
+            "handset %s: %s → %s %s (%s)",
+            node_id(packet.sender),
+            text[:40],
+            env.kind.name.lower(),
+            env.short_id,
+            result.status,
+        )
+        self.queue_text(handset.acknowledgement(env, lang), packet.sender)
+
+    async def _target_of(self, command: Any) -> tuple[Envelope | None, list[Envelope]]:
+        short = getattr(command, "short_id", None)
+        if short is None:
+            return None, []
+        store = self.node.store
+
+        def look_up() -> tuple[Envelope | None, list[Envelope]]:
+            matches = store.find_prefix(short)
+            if len(matches) != 1:
+                return None, []
+            related = store.referencing(matches[0].id)
+            related += [r for c in related for r in store.referencing(c.id)]
+            return matches[0], related
+
+        return await trio.to_thread.run_sync(look_up)
+
+    def status(self) -> dict[str, Any]:
+        stats = self.scheduler.statistics()
+        return {
+            "link": self.link.statistics(),
+            "preset": self.options.preset,
+            "region": self.options.region,
+            "airtime_used": round(stats.fraction, 4),
+            "queued": {p.name.lower(): n for p, n in stats.queued.items()},
+            **self.stats,
+        }
