@@ -134,7 +134,6 @@ SKETCH_LEVEL_BYTES = SKETCH_BUCKETS // 2
 #: Two odd 4-bit fingerprints (3 random bits) cancel with this probability.
 NIBBLE_CANCEL = 1 / 8
 
-_MASK_CHECK = (1 << (8 * CHECK_BYTES)) - 1
 #: Jump table: from cell i, an item's next cell is ((2i + 3) * JUMP[b]) >> 17 for a random
 #: byte b, i.e. about (i + 1.5) / sqrt(u) with u = (b + 0.5) / 256 uniform: the item then
 #: lands in cell i with probability about 2 / (i + 2) (0.44 in cells 1 and 2).
