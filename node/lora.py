@@ -67,6 +67,10 @@ ANSWER_MAX = 4
 ANSWER_DELAY_S = (2.0, 8.0)
 #: An author is abbreviated to an 8-byte reference once the zone has known it this long.
 KNOWN_AUTHOR_S = 86_400
+#: A command a handset sends to the channel is witnessed after a random delay, unless another
+#: node's message for that handset, this recent, arrived meanwhile.
+WITNESS_DELAY_S = (2.0, 10.0)
+WITNESS_WINDOW_S = 60
 #: Frames waiting for an unknown author key.
 MAX_PARKED = 32
 
@@ -95,6 +99,7 @@ class LoraService:
         self._texts: dict[bytes, tuple[int, str]] = {}  # item id -> (destination, text)
         self._parked: OrderedDict[bytes, list[bytes]] = OrderedDict()  # key ref -> compacts
         self._heard: OrderedDict[bytes, None] = OrderedDict()  # ids heard on the radio
+        self._witnessed: dict[int, int] = {}  # handset node -> newest message witnessed for it
         self._nursery: trio.Nursery | None = None
         self.stats = {"in": 0, "out": 0, "handset_commands": 0, "refused": 0, "bad_frames": 0}
 
@@ -134,6 +139,9 @@ class LoraService:
     def offer(self, env: Envelope, source: str) -> None:
         """A message was just stored: carry it over LoRa if it should go, and now."""
         self.receiving_keys.add(env.author)
+        via = getattr(env.body, "via", None)
+        if via is not None:
+            self._witnessed[via.node] = max(self._witnessed.get(via.node, 0), env.created)
         if source == "radio" or env.id in self._heard:
             return
         priority = radio_priority(env)
@@ -343,6 +351,25 @@ class LoraService:
                 self._texts.pop(item_id, None)
         if packet.sender == self.link.my_node_num:
             return
+        if packet.direct:
+            await self._handset_command(packet, text)
+        elif self._nursery is not None:
+            # Every gateway in range hears a command sent to the channel; the first one to
+            # witness it speaks for all, the others see its message and stay quiet.
+            self._nursery.start_soon(self._handset_command_later, packet, text)
+
+    async def _handset_command_later(self, packet: RadioPacket, text: str) -> None:
+        heard_at = self.node.now()
+        await trio.sleep(random.uniform(*WITNESS_DELAY_S))
+        if self._witnessed.get(packet.sender, 0) >= heard_at - WITNESS_WINDOW_S:
+            log.info("handset %s: already witnessed by another node", node_id(packet.sender))
+            return
+        try:
+            await self._handset_command(packet, text)
+        except EntraideError as exc:
+            log.info("handset %s: %s", node_id(packet.sender), exc)
+
+    async def _handset_command(self, packet: RadioPacket, text: str) -> None:
         try:
             command = handset.parse_command(text)
         except handset.BadCommand as exc:

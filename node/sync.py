@@ -19,6 +19,7 @@ At most one session per peer at a time; a session that stalls is abandoned after
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import time
@@ -29,6 +30,7 @@ import trio
 
 from protocol.errors import PeerError
 from protocol.reconcile import (
+    SYNC_PROTOCOL,
     Finished,
     NeedData,
     ReceivedEnvelopes,
@@ -43,7 +45,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("entraide.sync")
 
-SYNC_PROTOCOL = "/entraide/sync/1.0.0"
 #: A whole session (reconcile and swap envelopes) must end within this time.
 SESSION_TIMEOUT_S = 120.0
 #: Bytes asked from the stream per read.
@@ -137,6 +138,7 @@ class Syncer:
         role = "initiator" if initiator else "responder"
         node.events.publish({"event": "sync", "peer": peer, "phase": "start", "role": role})
         received = new = sent = 0
+        session: SyncSession | None = None
         try:
             with trio.fail_after(SESSION_TIMEOUT_S):
                 ids = await node.live_ids()
@@ -175,6 +177,10 @@ class Syncer:
                         stats = event.stats
                         break
         except (PeerError, trio.TooSlowError, trio.BrokenResourceError, OSError) as exc:
+            if isinstance(exc, PeerError) and session is not None:
+                with trio.move_on_after(2):  # tell the peer why (an ABORT frame), best effort
+                    with contextlib.suppress(trio.BrokenResourceError, OSError):
+                        await stream.send_all(session.data_to_send())
             reason = "timed out" if isinstance(exc, trio.TooSlowError) else str(exc)
             self.sessions["failed"] += 1
             log.info("catch-up with %s failed: %s", _short(peer), reason)

@@ -43,6 +43,7 @@ class NodeProcess:
     home: Path
     peers: list[str] = field(default_factory=list)
     extra_args: list[str] = field(default_factory=list)
+    wifi: bool = True
     process: subprocess.Popen[bytes] | None = None
     address: str = ""  # its /ip4/127.0.0.1/tcp/PORT/p2p/ID once started
 
@@ -58,9 +59,11 @@ class NodeProcess:
             "--home",
             str(self.home),
             "node",
-            "--listen",
-            "/ip4/127.0.0.1/tcp/0",
-            "--no-mdns",
+            *(
+                ["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]
+                if self.wifi
+                else ["--offline"]
+            ),
             *[a for p in self.peers for a in ("--peer", p)],
             *self.extra_args,
         ]
@@ -76,6 +79,8 @@ class NodeProcess:
                 status = self.call("status")
             except (NodeUnavailable, OSError):
                 return None
+            if not self.wifi:
+                return "offline"
             listen = status["wifi"]["listen"]
             return next((a for a in listen if a.startswith("/ip4/127.0.0.1/")), None)
 
@@ -135,14 +140,14 @@ class Cluster:
         for i in range(count):
             self.add(f"n{i}")
 
-    def add(self, name: str) -> NodeProcess:
+    def add(self, name: str, **options: Any) -> NodeProcess:
         home = self.root / name
         home.mkdir(mode=0o700)
         save_config(
             home, Config(zone=ZoneSettings(zone_id=self.zone, name="Rue des Lilas"), language="en")
         )
         create_identity(home)
-        node = NodeProcess(name, home)
+        node = NodeProcess(name, home, **options)
         self.nodes.append(node)
         return node
 

@@ -1,0 +1,180 @@
+"""Household nodes on emulated LoRa only: real `entraide node --offline --radio` processes,
+each owning one emulated radio, the real meshtastic client inside them, and a bare
+meshtastic TCPInterface in this process acting as a volunteer's handset."""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nacl.signing
+import pytest
+from meshtastic.tcp_interface import TCPInterface
+from pubsub import pub
+
+from node.client import unb64
+from protocol import kinds as k
+from protocol.envelope import decode, seal
+from protocol.radio_frame import RADIO_PORT, encode_frames
+from radio.emulator import Emulator, EmulatorOptions, Endpoint, run_in_thread
+from tests.node.netharness import ZONE, Cluster, NodeProcess, wait_for
+
+FAST = 20.0  # emulator time scale: a LongFast frame takes ~0.1 s instead of ~1.5 s
+WAIT = 45.0
+
+
+class Handset:
+    """A volunteer's plain Meshtastic handset: the library's own client, nothing of ours."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.texts: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.iface = TCPInterface(hostname=endpoint.host, portNumber=endpoint.port, timeout=20)
+        pub.subscribe(self.on_text, "meshtastic.receive.text")
+
+    def on_text(self, packet: dict[str, Any], interface: Any) -> None:  # bound: pubsub is weak
+        if interface is self.iface:
+            self.texts.put(packet)
+
+    def next_text(self, predicate: Any = lambda p: True) -> dict[str, Any]:
+        while True:
+            packet = self.texts.get(timeout=WAIT)
+            if predicate(packet):
+                return packet
+
+    def close(self) -> None:
+        pub.unsubscribe(self.on_text, "meshtastic.receive.text")
+        self.iface.close()
+
+
+@pytest.fixture
+def lora() -> Iterator[tuple[Emulator, Cluster, list[Endpoint]]]:
+    root = Path(tempfile.mkdtemp(prefix="lora", dir="/tmp"))  # short Unix socket paths
+    try:
+        with contextlib.ExitStack() as stack:
+            emulator = stack.enter_context(
+                run_in_thread(EmulatorOptions(radios=3, topology="full", time_scale=FAST).build())
+            )
+            cluster = stack.enter_context(Cluster(root, 0))
+            yield emulator, cluster, emulator.endpoints()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def radio_node(cluster: Cluster, name: str, endpoint: Endpoint) -> NodeProcess:
+    node = cluster.add(
+        name,
+        wifi=False,
+        extra_args=["--radio", f"tcp:{endpoint.host}:{endpoint.port}", "--handset-lang", "fr"],
+    )
+    node.start()
+    return node
+
+
+def test_two_nodes_without_wifi_exchange_signed_messages_over_lora(
+    lora: tuple[Emulator, Cluster, list[Endpoint]],
+) -> None:
+    emulator, cluster, ends = lora
+    a = radio_node(cluster, "a", ends[0])
+    b = radio_node(cluster, "b", ends[1])
+    checkin = a.post("checkin", status="safe")
+    wait_for(lambda: checkin in b.message_ids(), WAIT, "the check-in to cross the radio")
+    request = b.post(
+        "help_request", need="water", urgency="high", people=3, text="é" * 40 + "x" * 40
+    )
+    wait_for(lambda: request in a.message_ids(), WAIT, "the help request to cross the radio")
+    # Exactly the signed bytes: the id is the hash of what the author signed.
+    raw = next(unb64(r) for r in a.call("messages")["raws"] if decode(unb64(r)).id.hex() == request)
+    assert decode(raw).body.text.startswith("é")
+    status = a.call("status")["radio"]
+    assert status["link"]["connected"] and status["out"] >= 1 and status["in"] >= 1
+    sent = [t for t in emulator.from_thread(lambda: list(emulator.transmissions))]
+    assert sent, "the emulator saw no transmission"
+
+
+def test_handset_gets_alert_text_and_its_sos_is_witnessed_and_carried(
+    lora: tuple[Emulator, Cluster, list[Endpoint]],
+) -> None:
+    _, cluster, ends = lora
+    a = radio_node(cluster, "a", ends[0])
+    b = radio_node(cluster, "b", ends[1])
+    handset = Handset(ends[2])
+    try:
+        a.call(
+            "post",
+            kind="alert",
+            body={
+                "headline": "Crue de la Loire : montez dans les étages",
+                "severity": "severe",
+                "urgency": "immediate",
+                "area": "Quais",
+            },
+        )
+        shown = handset.next_text(lambda p: "Crue" in p["decoded"]["text"])
+        text = shown["decoded"]["text"]
+        assert text.startswith("\x07!!") and len(text.encode()) <= 200
+
+        # The volunteer answers the node's radio directly: "SOS eau 2".
+        handset.iface.sendText("SOS eau 2", destinationId=ends[0].node_num)
+        ack = handset.next_text(lambda p: "SOS" in p["decoded"]["text"] and p["to"] != 0xFFFFFFFF)
+        assert "FAIT" in ack["decoded"]["text"]  # French, as the node was told
+        short = ack["decoded"]["text"].split("FAIT ")[1][:8]
+
+        def carried() -> bool:
+            for r in b.call("messages")["raws"]:
+                env = decode(unb64(r))
+                if env.id.hex().startswith(short):
+                    assert env.kind is k.Kind.HELP_REQUEST
+                    assert env.body.urgency is k.RequestUrgency.CRITICAL
+                    assert env.body.via is not None and env.body.via.node == ends[2].node_num
+                    return True
+            return False
+
+        wait_for(carried, WAIT, "the witnessed SOS to reach the other node over LoRa")
+    finally:
+        handset.close()
+
+
+def test_malformed_and_oversize_frames_are_dropped_with_a_reason(
+    lora: tuple[Emulator, Cluster, list[Endpoint]],
+) -> None:
+    _, cluster, ends = lora
+    a = radio_node(cluster, "a", ends[0])
+    handset = Handset(ends[2])  # any radio client can put bytes on the entraide port
+    try:
+        handset.iface.sendData(b"\x11garbage", portNum=RADIO_PORT)
+        # A forged envelope: well framed, signed by someone else's key with a flipped byte.
+        key = nacl.signing.SigningKey.generate()
+        env = seal(
+            k.CheckIn(status=k.CheckInStatus.SAFE),
+            signing_key=key,
+            created=int(time.time()),
+            zone=ZONE,
+        )
+        (frame,) = encode_frames(env)
+        forged = frame[:-1] + bytes([frame[-1] ^ 1])
+        handset.iface.sendData(forged, portNum=RADIO_PORT)
+
+        def logged() -> bool:
+            log = a.log_path.read_text()
+            return "dropped a packet" in log and "signature" in log
+
+        wait_for(logged, WAIT, "the node to log why it dropped the frames")
+        assert env.id.hex() not in a.message_ids()
+        # The node is still fine and still carries good frames.
+        good = seal(
+            k.CheckIn(status=k.CheckInStatus.SAFE),
+            signing_key=key,
+            created=int(time.time()),
+            zone=ZONE,
+        )
+        (frame,) = encode_frames(good)
+        handset.iface.sendData(frame, portNum=RADIO_PORT)
+        wait_for(lambda: good.id.hex() in a.message_ids(), WAIT, "a good frame after bad ones")
+    finally:
+        handset.close()
