@@ -13,14 +13,15 @@ Content map keys: 0 kind, 1 author (32-byte Ed25519 public key), 2 created (unix
 
 Decoding checks structure, canonical form and the signature over the exact bytes received,
 then the kind's rules. Time (expiry, clock skew) and authorisation depend on the receiver
-and are checked by :func:`check_acceptable`; :func:`accept` does everything.
+and are checked by :func:`check_acceptable`; :func:`accept` does everything. Who holds
+which role comes from the policy's ``trust`` (:class:`protocol.trust.Roles`, SPEC.md 11a).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import nacl.exceptions
 import nacl.signing
@@ -40,7 +41,7 @@ from .errors import (
     UsageError,
     WrongZone,
 )
-from .kinds import BODY_TYPES, KIND_RULES, AlertOrigin, Body, Kind
+from .kinds import BODY_TYPES, KIND_RULES, AlertOrigin, Body, Kind, Revoke, Role, Vouch
 from .schema import from_wire, to_wire
 
 __all__ = [
@@ -51,7 +52,9 @@ __all__ = [
     "VERSION",
     "Envelope",
     "Policy",
+    "RoleSource",
     "accept",
+    "authorised_roles",
     "check_acceptable",
     "decode",
     "lifetime_to_outlive",
@@ -82,14 +85,26 @@ _AUTHOR_START = 7
 _AUTHOR_END = _AUTHOR_START + KEY_BYTES
 
 
+class RoleSource(Protocol):
+    """Who holds which role in the zone: :class:`protocol.trust.Roles`."""
+
+    def roles_of(self, key: bytes) -> frozenset[Role]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """What the receiver's zone allows: its id, which keys may publish official mirrors, and
-    how far ahead of the receiver's clock a message may be dated."""
+    how far ahead of the receiver's clock a message may be dated; ``trust`` says who holds
+    which role (None: a zone without a charter, where ``bridge_keys`` are the only role)."""
 
     bridge_keys: frozenset[bytes] = frozenset()
     max_skew: int = DEFAULT_MAX_SKEW
     zone: bytes | None = None  # None: accept every zone (tools, tests)
+    trust: RoleSource | None = None
+
+    def roles_of(self, key: bytes) -> frozenset[Role]:
+        roles = frozenset() if self.trust is None else self.trust.roles_of(key)
+        return roles | {Role.BRIDGE} if key in self.bridge_keys else roles
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,15 +298,36 @@ def check_acceptable(env: Envelope, *, now: int, policy: Policy) -> None:
         )
     if env.expires <= now:
         raise ExpiredMessage(f"{_describe(env)}: expired {_duration(now - env.expires)} ago")
-    body = env.body
-    if (
-        env.kind is Kind.ALERT
-        and getattr(body, "origin", None) is AlertOrigin.OFFICIAL
-        and env.author not in policy.bridge_keys
-    ):
+    needed = authorised_roles(env)
+    if needed is None or needed & policy.roles_of(env.author):
+        return
+    if needed == {Role.BRIDGE}:
         raise Unauthorized(
             f"{_describe(env)}: official alert from a key the zone does not list as bridge"
         )
+    if not needed:
+        raise Unauthorized(f"{_describe(env)}: a key cannot vouch for itself")
+    names = " or a ".join(role.name.lower() for role in sorted(needed))
+    raise Unauthorized(f"{_describe(env)}: only a {names} of the zone may send this")
+
+
+def authorised_roles(env: Envelope) -> frozenset[Role] | None:
+    """The roles one of which the author must hold to send ``env`` (SPEC.md 11a.3); None
+    when anyone may, an empty set when nobody may (a vouch for oneself)."""
+    body = env.body
+    if env.kind is Kind.ALERT and getattr(body, "origin", None) is AlertOrigin.OFFICIAL:
+        return frozenset({Role.BRIDGE})
+    if isinstance(body, Vouch):
+        if body.subject == env.author:
+            return frozenset()
+        if body.role is Role.HOUSEHOLD:
+            return frozenset({Role.RELAY, Role.COORDINATOR})
+        return frozenset({Role.COORDINATOR})
+    if isinstance(body, Revoke):
+        return None if body.subject == env.author else frozenset({Role.COORDINATOR})
+    if env.kind is Kind.MARK:
+        return frozenset({Role.RELAY, Role.COORDINATOR})
+    return None
 
 
 def accept(data: bytes, *, now: int, policy: Policy) -> Envelope:

@@ -18,7 +18,7 @@ import hashlib
 
 from .errors import UsageError
 
-__all__ = ["FINGERPRINT_DOMAIN", "PUBLIC_KEY_SIZE", "fingerprint"]
+__all__ = ["FINGERPRINT_DOMAIN", "PUBLIC_KEY_SIZE", "digits_of", "fingerprint"]
 
 #: Domain-separation prefix hashed before the key, so the digest means nothing elsewhere.
 FINGERPRINT_DOMAIN = b"entraide fingerprint v1\x00"
@@ -36,7 +36,12 @@ def fingerprint(public_key: bytes) -> str:
         raise UsageError(
             f"a fingerprint needs a {PUBLIC_KEY_SIZE}-byte public key, got {len(public_key)} bytes"
         )
-    digest = hashlib.sha256(FINGERPRINT_DOMAIN + bytes(public_key)).digest()
+    return digits_of(FINGERPRINT_DOMAIN, bytes(public_key))
+
+
+def digits_of(domain: bytes, data: bytes) -> str:
+    """The 4×5 digits of ``SHA-256(domain || data)``, as above (also a charter's)."""
+    digest = hashlib.sha256(domain + data).digest()
     number = int.from_bytes(digest[:_TAKE_BYTES], "big") % 10**_DIGITS
     digits = f"{number:0{_DIGITS}d}"
     return " ".join(digits[i : i + _GROUP] for i in range(0, _DIGITS, _GROUP))

@@ -37,9 +37,12 @@ from .kinds import (
     Outcome,
     RequestUrgency,
     ResourceType,
+    RevokeReason,
+    Role,
     Severity,
     TipType,
     Urgency,
+    Verdict,
 )
 
 __all__ = [
@@ -103,6 +106,11 @@ _LABELS: Final[Mapping[type[enum.IntEnum], _LabelTable]] = {
         Kind.TIP: ("tip", "conseil"),
         Kind.RETRACTION: ("retraction", "retrait"),
         Kind.COMMENT: ("comment", "commentaire"),
+        Kind.VOUCH: ("vouch", "parrainage"),
+        Kind.REVOKE: ("revocation", "révocation"),
+        Kind.MARK: ("verification mark", "vérification"),
+        Kind.CORROBORATION: ("corroboration", "témoignage de voisin"),
+        Kind.ROSTER_ENTRY: ("check-on-me entry", "inscription au registre"),
     },
     Severity: {
         Severity.UNKNOWN: ("unknown", "inconnue"),
@@ -204,6 +212,21 @@ _LABELS: Final[Mapping[type[enum.IntEnum], _LabelTable]] = {
         TipType.TIP: ("safety tip", "conseil de prévention"),
         TipType.DRILL: ("drill (exercise)", "exercice"),
     },
+    Role: {
+        Role.HOUSEHOLD: ("household", "foyer"),
+        Role.RELAY: ("relay", "relais"),
+        Role.BRIDGE: ("bridge", "passerelle"),
+        Role.COORDINATOR: ("coordinator", "coordination"),
+    },
+    Verdict: {
+        Verdict.CONFIRMED: ("confirmed", "confirmé"),
+        Verdict.FALSE: ("false", "faux"),
+    },
+    RevokeReason: {
+        RevokeReason.WITHDRAWN: ("role withdrawn", "rôle retiré"),
+        RevokeReason.KEY_LOST: ("key lost or stolen", "clé perdue ou volée"),
+        RevokeReason.MISCONDUCT: ("misconduct", "abus"),
+    },
 }
 
 #: Every enumeration that has labels, in the order of :mod:`protocol.kinds`.
@@ -224,6 +247,9 @@ _TITLES: Final[Mapping[type[enum.IntEnum], tuple[str, str]]] = {
     IncidentType: ("incident type", "type d'incident"),
     ResourceType: ("resource type", "type de ressource"),
     TipType: ("tip type", "type de conseil"),
+    Role: ("role", "rôle"),
+    Verdict: ("verdict", "verdict"),
+    RevokeReason: ("reason", "motif"),
 }
 
 
@@ -330,6 +356,7 @@ _ERROR_PREFIXES: Final[Mapping[type, tuple[str, str]]] = {
     errors.FutureMessage: ("message dated in the future", "message daté du futur"),
     errors.Unauthorized: ("sender not authorised", "expéditeur non autorisé"),
     errors.WrongZone: ("message from another aid zone", "message d'une autre zone d'entraide"),
+    errors.InvalidCharter: ("invalid zone charter", "charte de zone invalide"),
     errors.SyncError: ("catch-up protocol broken", "protocole de rattrapage non respecté"),
     errors.LocalError: ("cannot proceed", "impossible de continuer"),
     errors.UsageError: ("invalid request", "demande invalide"),

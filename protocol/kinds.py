@@ -28,6 +28,7 @@ __all__ = [
     "CheckInStatus",
     "Claim",
     "Comment",
+    "Corroboration",
     "Handset",
     "HelpOffer",
     "HelpRequest",
@@ -35,6 +36,7 @@ __all__ = [
     "IncidentType",
     "Kind",
     "KindRules",
+    "Mark",
     "Need",
     "OfficialSource",
     "Outcome",
@@ -44,10 +46,16 @@ __all__ = [
     "ResourcePoint",
     "ResourceType",
     "Retraction",
+    "Revoke",
+    "RevokeReason",
+    "Role",
+    "RosterEntry",
     "Severity",
     "Tip",
     "TipType",
     "Urgency",
+    "Verdict",
+    "Vouch",
 ]
 
 HOUR = 60  # lifetimes are counted in minutes on the wire
@@ -65,12 +73,16 @@ class Kind(enum.IntEnum):
     RESOURCE_POINT = 8
     TIP = 9
     RETRACTION = 10
-    # 11 and 12 are reserved for the trust kinds (vouch, revoke); 13 is a comment.
+    VOUCH = 11
+    REVOKE = 12
     COMMENT = 13
+    MARK = 14  # a relay's or coordinator's verification mark
+    CORROBORATION = 15  # a neighbour saw it too
+    ROSTER_ENTRY = 16  # "please check on me", readable by the relays only
 
 
 #: Kind numbers reserved for later versions; an envelope using one is an unknown kind today.
-RESERVED_KINDS = frozenset({11, 12})
+RESERVED_KINDS: frozenset[int] = frozenset()
 
 
 class Severity(enum.IntEnum):
@@ -200,6 +212,30 @@ class ResourceType(enum.IntEnum):
 class TipType(enum.IntEnum):
     TIP = 1  # a quiet-time safety tip
     DRILL = 2  # notice of an exercise: never a real alert
+
+
+class Role(enum.IntEnum):
+    """What a key may do in a zone that has a charter (SPEC.md 11a)."""
+
+    HOUSEHOLD = 1  # a neighbour a relay or a coordinator knows
+    RELAY = 2  # marks reports, reads the check-on-me roster, visits
+    BRIDGE = 3  # mirrors official alerts
+    COORDINATOR = 4  # vouches and revokes: the founders, and whom they make coordinators
+
+
+class Verdict(enum.IntEnum):
+    """A relay's or coordinator's verdict on a report or request."""
+
+    CONFIRMED = 1
+    FALSE = 2
+
+
+class RevokeReason(enum.IntEnum):
+    """Why a role is revoked: shown to users, no effect on the rules."""
+
+    WITHDRAWN = 1  # stepping down, moved away
+    KEY_LOST = 2  # lost or stolen
+    MISCONDUCT = 3
 
 
 # Text limits in UTF-8 bytes.
@@ -423,6 +459,81 @@ class Comment(_BodyBase):
             raise InvalidMessage("comment: the text is empty")
 
 
+@dataclass(frozen=True, slots=True)
+class Vouch(_BodyBase):
+    """The author knows the household of key ``subject`` and gives it ``role``."""
+
+    KIND: ClassVar[Kind] = Kind.VOUCH
+    subject: bytes = field(0, max_bytes=32)
+    role: Role = field(1, default=Role.HOUSEHOLD)
+    name: str = field(2, default="", max_bytes=SHORT)  # how the voucher knows it: public
+
+
+@dataclass(frozen=True, slots=True)
+class Revoke(_BodyBase):
+    """Key ``subject`` loses ``role`` (every role when absent), for good."""
+
+    KIND: ClassVar[Kind] = Kind.REVOKE
+    subject: bytes = field(0, max_bytes=32)
+    role: Role | None = field(1, default=None)
+    reason: RevokeReason = field(2, default=RevokeReason.WITHDRAWN)
+    text: str = field(3, default="", max_bytes=LINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Mark(_BodyBase):
+    """A relay's or coordinator's verdict on the referenced report or request."""
+
+    KIND: ClassVar[Kind] = Kind.MARK
+    verdict: Verdict = field(0, default=Verdict.CONFIRMED)
+    text: str = field(1, default="", max_bytes=LINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Corroboration(_BodyBase):
+    """A neighbour saw it too (an incident), or knows the need is real (a request)."""
+
+    KIND: ClassVar[Kind] = Kind.CORROBORATION
+    text: str = field(0, default="", max_bytes=LINE)
+
+
+#: A roster entry's content key sealed to one relay: an X25519 ephemeral key, a 32-byte
+#: key, a 16-byte tag (libsodium crypto_box_seal).
+ROSTER_SLOT = 80
+#: The most relays one roster entry is sealed to (SPEC.md 7.17: 17 would still fit).
+MAX_ROSTER_RELAYS = 16
+#: The roster plaintext is padded to a multiple of this, up to the maximum.
+ROSTER_PAD = 64
+MAX_ROSTER_PLAINTEXT = 7 * ROSTER_PAD
+#: XChaCha20-Poly1305: a 24-byte nonce before the ciphertext, a 16-byte tag after it.
+ROSTER_BOX_OVERHEAD = 24 + 16
+
+
+@dataclass(frozen=True, slots=True)
+class RosterEntry(_BodyBase):
+    """"Please check on me": details only the zone's relays can read (protocol.roster)."""
+
+    KIND: ClassVar[Kind] = Kind.ROSTER_ENTRY
+    keys: bytes = field(0, min_bytes=ROSTER_SLOT, max_bytes=MAX_ROSTER_RELAYS * ROSTER_SLOT)
+    box: bytes = field(
+        1,
+        min_bytes=ROSTER_BOX_OVERHEAD + ROSTER_PAD,
+        max_bytes=ROSTER_BOX_OVERHEAD + MAX_ROSTER_PLAINTEXT,
+    )
+
+    def check(self) -> None:
+        if len(self.keys) % ROSTER_SLOT:
+            raise InvalidMessage(f"roster_entry: keys are slots of {ROSTER_SLOT} bytes")
+        if (len(self.box) - ROSTER_BOX_OVERHEAD) % ROSTER_PAD:
+            raise InvalidMessage(f"roster_entry: the content is padded to {ROSTER_PAD} bytes")
+
+    @property
+    def slots(self) -> tuple[bytes, ...]:
+        return tuple(
+            self.keys[i : i + ROSTER_SLOT] for i in range(0, len(self.keys), ROSTER_SLOT)
+        )
+
+
 Body = (
     Alert
     | HelpRequest
@@ -435,6 +546,11 @@ Body = (
     | Tip
     | Retraction
     | Comment
+    | Vouch
+    | Revoke
+    | Mark
+    | Corroboration
+    | RosterEntry
 )
 
 BODY_TYPES: dict[Kind, type[Any]] = {
@@ -451,6 +567,11 @@ BODY_TYPES: dict[Kind, type[Any]] = {
         Tip,
         Retraction,
         Comment,
+        Vouch,
+        Revoke,
+        Mark,
+        Corroboration,
+        RosterEntry,
     )
 }
 
@@ -480,4 +601,11 @@ KIND_RULES: dict[Kind, KindRules] = {
     Kind.TIP: KindRules(0, 0, 30 * DAY, 366 * DAY, "none"),
     Kind.RETRACTION: KindRules(1, 1, 7 * DAY, 400 * DAY, "the author's own message withdrawn"),
     Kind.COMMENT: KindRules(1, 1, 2 * DAY, 7 * DAY, "the message commented on"),
+    Kind.VOUCH: KindRules(0, 0, 366 * DAY, 400 * DAY, "none"),
+    Kind.REVOKE: KindRules(0, 0, 400 * DAY, 400 * DAY, "none"),
+    Kind.MARK: KindRules(1, 1, 7 * DAY, 400 * DAY, "the report or request marked"),
+    Kind.CORROBORATION: KindRules(1, 1, 2 * DAY, 31 * DAY, "the report or request seen too"),
+    Kind.ROSTER_ENTRY: KindRules(
+        0, 1, 90 * DAY, 400 * DAY, "optionally, the author's earlier entry it replaces"
+    ),
 }

@@ -85,7 +85,8 @@ class FieldSpec:
     """The wire rules of one body field."""
 
     key: int
-    max_bytes: int = 0  # str: maximum UTF-8 size; bytes: exact size
+    max_bytes: int = 0  # str: maximum UTF-8 size; bytes: exact size (or maximum)
+    min_bytes: int | None = None  # bytes: minimum size, when the size may vary
     min_value: int | None = None
     max_value: int | None = None
     multiline: bool = False  # str: newlines allowed
@@ -97,6 +98,7 @@ def field(
     *,
     default: Any = dataclasses.MISSING,
     max_bytes: int = 0,
+    min_bytes: int | None = None,
     min_value: int | None = None,
     max_value: int | None = None,
     multiline: bool = False,
@@ -105,6 +107,7 @@ def field(
     spec = FieldSpec(
         key=key,
         max_bytes=max_bytes,
+        min_bytes=min_bytes,
         min_value=min_value,
         max_value=max_value,
         multiline=multiline,
@@ -210,8 +213,12 @@ def _check_value(fd: _Field, value: Any, where: str) -> Any:
     if base is bytes:
         if type(value) is not bytes:
             raise InvalidMessage(f"{name}: expected bytes, got {type(value).__name__}")
-        if len(value) != spec.max_bytes:
+        if spec.min_bytes is None and len(value) != spec.max_bytes:
             raise InvalidMessage(f"{name}: {len(value)} bytes (must be {spec.max_bytes})")
+        if spec.min_bytes is not None and not spec.min_bytes <= len(value) <= spec.max_bytes:
+            raise InvalidMessage(
+                f"{name}: {len(value)} bytes (must be {spec.min_bytes}..{spec.max_bytes})"
+            )
         return value
     if base is Point:
         if isinstance(value, Point):

@@ -13,6 +13,7 @@ the body classes, to turn a body into its field values.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import enum
 import hashlib
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import cbor2
+import nacl.bindings
 import nacl.signing
 
 from protocol import kinds
@@ -35,11 +37,13 @@ from protocol.kinds import (
     CheckInStatus,
     Claim,
     Comment,
+    Corroboration,
     Handset,
     HelpOffer,
     HelpRequest,
     Incident,
     IncidentType,
+    Mark,
     Need,
     OfficialSource,
     Outcome,
@@ -48,10 +52,16 @@ from protocol.kinds import (
     ResourcePoint,
     ResourceType,
     Retraction,
+    Revoke,
+    RevokeReason,
+    Role,
+    RosterEntry,
     Severity,
     Tip,
     TipType,
     Urgency,
+    Verdict,
+    Vouch,
 )
 from protocol.schema import Point
 
@@ -72,7 +82,12 @@ DEFAULT_LIFETIME = {  # minutes, per kind number
     8: 1440,
     9: 43200,
     10: 10080,
+    11: 527040,
+    12: 576000,
     13: 2880,
+    14: 10080,
+    15: 2880,
+    16: 129600,
 }
 ZONE = bytes.fromhex("01020304")
 T0 = 1_780_000_000  # 2026-05-28T20:26:40Z
@@ -82,7 +97,11 @@ KEYS = {
     "alice": bytes(range(32)),
     "bob": bytes(range(32, 64)),
     "bridge": bytes(range(64, 96)),
+    "carol": bytes(range(96, 128)),  # the charter's founding coordinator
+    "dave": bytes(range(128, 160)),  # a relay listed by the charter
 }
+#: The roles the vectors' zone gives (its charter, below): every vector is checked with them.
+ROLES = {"carol": ["coordinator"], "dave": ["relay"], "bridge": ["bridge"]}
 
 
 def signing_key(name: str) -> nacl.signing.SigningKey:
@@ -207,6 +226,117 @@ def signed_of(content: dict[int, Any]) -> bytes:
     return bytes([VERSION]) + raw_map(pairs_of(content))
 
 
+# --- roster entries and charters (SPEC.md 7.17 and 11a.1), restated ------------------------
+
+
+def roster_box(details: dict[int, Any], relays: list[str], author: str, entropy: bytes) -> Any:
+    """(keys, box) of a roster entry, built as SPEC.md 7.17 says."""
+    data = enc(details)
+    size = -(-(2 + len(data)) // 64) * 64
+    plaintext = len(data).to_bytes(2, "big") + data + bytes(size - 2 - len(data))
+    stream = hashlib.shake_256(b"entraide roster keys v1\x00" + entropy).digest(
+        32 + 24 + 32 * len(relays)
+    )
+    key, nonce = stream[:32], stream[32:56]
+    slots = b""
+    for i, relay in enumerate(relays):
+        x25519 = nacl.bindings.crypto_sign_ed25519_pk_to_curve25519(public(relay))
+        secret = stream[56 + 32 * i : 88 + 32 * i]
+        ephemeral = nacl.bindings.crypto_scalarmult_base(secret)
+        seal_nonce = hashlib.blake2b(ephemeral + x25519, digest_size=24).digest()
+        slots += ephemeral + nacl.bindings.crypto_box_easy(key, seal_nonce, x25519, secret)
+    aad = b"entraide roster v1\x00" + ZONE + public(author)
+    box = nonce + nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        plaintext, aad, nonce, key
+    )
+    return slots, box
+
+
+def digits(domain: bytes, data: bytes) -> str:
+    n = int.from_bytes(hashlib.sha256(domain + data).digest()[:9], "big") % 10**20
+    text = f"{n:020d}"
+    return " ".join(text[i : i + 5] for i in range(0, 20, 5))
+
+
+def charter_doc(body: dict[int, Any], signers: list[str]) -> bytes:
+    body_bytes = enc(body)
+    pairs = sorted(
+        [public(k), signing_key(k).sign(b"entraide/charter\x00" + body_bytes).signature]
+        for k in signers
+    )
+    return enc({0: body_bytes, 1: pairs})
+
+
+def charter_text(doc: bytes) -> str:
+    return "ENTRAIDE-ZONE1:" + base64.b32encode(doc).decode().rstrip("=")
+
+
+CHARTER_INPUTS = {
+    "zone": ZONE.hex(),
+    "name": "Rue des Lilas",
+    "area": "Quartier Saint-Michel, Toulouse",
+    "founders": ["carol"],
+    "bridges": ["bridge"],
+    "relays": ["dave"],
+    "lora": {"region": "EU_868", "preset": "LONG_FAST", "channel": "entraide"},
+    "peers": ["/ip4/192.168.1.10/tcp/4001"],
+    "issued": T0 - 86_400,
+}
+
+
+def charters() -> dict[str, Any]:
+    c = CHARTER_INPUTS
+    body = {
+        0: ZONE,
+        1: c["name"],
+        2: c["area"],
+        3: [public("carol")],
+        4: [public("bridge")],
+        5: [public("dave")],
+        6: {0: "EU_868", 1: "LONG_FAST", 2: "entraide"},
+        7: list(c["peers"]),
+        9: c["issued"],
+    }
+    doc = charter_doc(body, ["carol"])
+    body_bytes = enc(body)
+    valid = {
+        "name": "charter",
+        "inputs": c,
+        "body": body_bytes.hex(),
+        "file": (b"ENTZONE1" + doc).hex(),
+        "text": charter_text(doc),
+        "id": hashlib.sha256(body_bytes).hexdigest(),
+        "fingerprint": digits(b"entraide charter v1\x00", body_bytes),
+        "size": len(doc),
+    }
+    forged = bytearray(doc)
+    forged[-1] ^= 1
+    two = sorted([public("carol"), public("alice")], reverse=True)
+    invalid = [
+        {
+            "name": "charter-not-signed-by-its-founder",
+            "file": (b"ENTZONE1" + charter_doc(body, ["dave"])).hex(),
+            "note": "the charter signed by dave, a relay, and not by carol, its founder",
+        },
+        {
+            "name": "charter-forged-signature",
+            "file": (b"ENTZONE1" + bytes(forged)).hex(),
+            "note": "the last bit of carol's signature flipped",
+        },
+        {
+            "name": "charter-unsorted-founders",
+            "file": (b"ENTZONE1" + charter_doc({**body, 3: two}, ["alice", "carol"])).hex(),
+            "note": "two founders in descending order, both signatures valid",
+        },
+        {
+            "name": "charter-text-cut-off",
+            "file": charter_text(doc)[:-2].encode().hex(),
+            "note": "the text form without its last two characters",
+        },
+    ]
+    return {"valid": [valid], "invalid": invalid}
+
+
 VALID: list[dict[str, Any]] = []
 IDS: dict[str, bytes] = {}
 
@@ -265,6 +395,19 @@ def valid(
         }
     )
     return envelope
+
+
+def roster_vector(
+    name: str, details: dict[int, Any], relays: list[str], entropy: bytes, **kwargs: Any
+) -> None:
+    author = kwargs.get("key", "alice")
+    keys, box = roster_box(details, relays, author, entropy)
+    valid(name, RosterEntry(keys=keys, box=box), **kwargs)
+    VALID[-1]["roster"] = {
+        "relays": relays,
+        "entropy": entropy.hex(),
+        "details": {str(k): v.hex() if isinstance(v, bytes) else v for k, v in details.items()},
+    }
 
 
 INVALID: list[dict[str, Any]] = []
@@ -482,6 +625,99 @@ def build() -> dict[str, Any]:
         created=T0 + 22,
         note="an SOS typed on a plain Meshtastic handset, signed by alice as the witness",
     )
+    valid(
+        "vouch-min",
+        Vouch(subject=public("bob")),
+        key="carol",
+        created=T0 + 23,
+        note="carol, a coordinator, knows bob's household",
+    )
+    valid(
+        "vouch-relay",
+        Vouch(subject=public("alice"), role=Role.RELAY, name="Alice, 14 rue des Lilas"),
+        key="carol",
+        created=T0 + 24,
+        lifetime=400 * 1440,
+        in_spec=True,
+        note="carol makes alice a relay, for the longest lifetime",
+    )
+    valid(
+        "revoke-min",
+        Revoke(subject=public("bob")),
+        key="bob",
+        created=T0 + 25,
+        note="bob gives up every role of his own key",
+    )
+    valid(
+        "revoke-rich",
+        Revoke(
+            subject=public("dave"),
+            role=Role.RELAY,
+            reason=RevokeReason.KEY_LOST,
+            text="Téléphone volé le 27 mai",
+        ),
+        key="carol",
+        created=T0 + 26,
+        note="carol revokes dave's relay role: his key was stolen",
+    )
+    valid(
+        "mark-min",
+        Mark(),
+        key="dave",
+        created=T0 + 27,
+        refs=("incident-rich",),
+        note="dave, a relay, confirms incident-rich: empty body, verdict confirmed",
+    )
+    valid(
+        "mark-false",
+        Mark(verdict=Verdict.FALSE, text="Pas de crue : fausse alerte"),
+        key="carol",
+        created=T0 + 28,
+        refs=("alert-min",),
+        in_spec=True,
+        note="carol, a coordinator, marks alert-min false",
+    )
+    valid(
+        "corroboration-min",
+        Corroboration(),
+        key="bob",
+        created=T0 + 29,
+        refs=("incident-rich",),
+    )
+    valid(
+        "corroboration-rich",
+        Corroboration(text="Vu aussi, la route est coupée"),
+        key="dave",
+        created=T0 + 30,
+        refs=("incident-rich",),
+    )
+    roster_vector(
+        "roster-entry-min",
+        {0: "Oxygène à domicile", 4: public("dave")},
+        ["dave"],
+        bytes(range(160, 192)),
+        created=T0 + 31,
+        in_spec=True,
+        note="alice asks to be checked on; only dave, the relay, can read it",
+    )
+    roster_vector(
+        "roster-entry-rich",
+        {
+            0: "Fauteuil roulant, malentendante",
+            1: "14 rue des Lilas, 3e étage, code 4512",
+            2: "Fille : 06 12 34 56 78",
+            3: "Mme Dupont",
+            4: public("carol"),
+            5: 60,
+        },
+        ["carol", "dave"],
+        bytes(range(192, 224)),
+        created=T0 + 32,
+        lifetime=365 * 1440,
+        refs=("roster-entry-min",),
+        note="every detail, for a person without a node, sealed to two relays; replaces "
+        "roster-entry-min",
+    )
 
     # ---- invalid: each breaks exactly one rule and is otherwise properly signed
     checkin = bytes.fromhex(VALID[0]["envelope"])
@@ -670,11 +906,13 @@ def build() -> dict[str, Any]:
         "kind 99",
     )
     invalid(
-        "reserved-kind-11",
-        resign(pairs_of({0: 11, 1: public("alice"), 2: T0, 4: ZONE, 6: {0: public("bob")}})),
-        "UnknownKind",
-        "unknown-kind",
-        "kind 11 (reserved for vouch) is unknown to this version",
+        "roster-entry-cut-slot",
+        resign(
+            pairs_of({0: 16, 1: public("alice"), 2: T0, 4: ZONE, 6: {0: bytes(81), 1: bytes(104)}})
+        ),
+        "InvalidMessage",
+        "invalid",
+        "a roster entry whose sealed keys are 81 bytes, not a multiple of 80",
     )
     invalid(
         "unknown-envelope-field",
@@ -737,6 +975,43 @@ def build() -> dict[str, Any]:
         "future-dated",
         "created 601 s after the receiver's clock (max skew 600 s)",
     )
+    incident = IDS["incident-rich"]
+    invalid(
+        "mark-from-unvouched",
+        resign(pairs_of({0: 14, 1: public("alice"), 2: T0, 4: ZONE, 5: [incident]})),
+        "Unauthorized",
+        "unauthorized",
+        "a verification mark by alice, who is neither a relay nor a coordinator",
+    )
+    invalid(
+        "vouch-for-itself",
+        sign(
+            signed_of({0: 11, 1: public("carol"), 2: T0, 4: ZONE, 6: {0: public("carol")}}),
+            "carol",
+        ),
+        "Unauthorized",
+        "unauthorized",
+        "carol, a coordinator, vouches for her own key",
+    )
+    invalid(
+        "relay-vouches-for-a-relay",
+        sign(
+            signed_of({0: 11, 1: public("dave"), 2: T0, 4: ZONE, 6: {0: public("bob"), 1: 2}}),
+            "dave",
+        ),
+        "Unauthorized",
+        "unauthorized",
+        "dave, a relay, vouches for bob as a relay: only coordinators make relays",
+    )
+    invalid(
+        "revoke-by-a-relay",
+        sign(
+            signed_of({0: 12, 1: public("dave"), 2: T0, 4: ZONE, 6: {0: public("bob")}}), "dave"
+        ),
+        "Unauthorized",
+        "unauthorized",
+        "dave, a relay, revokes bob's key: only the key itself or a coordinator may",
+    )
     official = bytes.fromhex(next(v for v in VALID if v["name"] == "alert-official")["signed"])
     official_by_alice = official.replace(public("bridge"), public("alice"))
     invalid(
@@ -760,8 +1035,10 @@ def build() -> dict[str, Any]:
         "keys": {
             name: {"seed": seed.hex(), "public": public(name).hex()} for name, seed in KEYS.items()
         },
+        "roles": {public(name).hex(): roles for name, roles in ROLES.items()},
         "valid": VALID,
         "invalid": INVALID,
+        "charters": charters(),
     }
 
 

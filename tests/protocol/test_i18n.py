@@ -41,6 +41,9 @@ ALL_ENUMS = [
     kinds.IncidentType,
     kinds.ResourceType,
     kinds.TipType,
+    kinds.Role,
+    kinds.Verdict,
+    kinds.RevokeReason,
 ]
 MEMBERS = [member for enum_cls in ALL_ENUMS for member in enum_cls]
 

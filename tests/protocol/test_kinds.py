@@ -22,12 +22,14 @@ from protocol.kinds import (
     CheckInStatus,
     Claim,
     Comment,
+    Corroboration,
     Handset,
     HelpOffer,
     HelpRequest,
     Incident,
     IncidentType,
     Kind,
+    Mark,
     Need,
     OfficialSource,
     Outcome,
@@ -36,10 +38,16 @@ from protocol.kinds import (
     ResourcePoint,
     ResourceType,
     Retraction,
+    Revoke,
+    RevokeReason,
+    Role,
+    RosterEntry,
     Severity,
     Tip,
     TipType,
     Urgency,
+    Verdict,
+    Vouch,
 )
 from protocol.schema import FieldSpec, Point, check_text, from_wire, to_wire
 
@@ -58,6 +66,11 @@ MINIMAL: dict[type, dict[int, Any]] = {
     Tip: {0: "Eau"},
     Retraction: {},
     Comment: {0: "Merci"},
+    Vouch: {0: bytes(32)},
+    Revoke: {0: bytes(32)},
+    Mark: {},
+    Corroboration: {},
+    RosterEntry: {0: bytes(80), 1: bytes(104)},
     OfficialSource: {0: "vigicrues", 1: "x@y.fr", 2: "FR-1", 3: 0, 4: bytes(32)},
     Handset: {0: 0xA1B2C3D4},
 }
@@ -134,8 +147,13 @@ def test_kind_numbers() -> None:
         "tip": 9,
         "retraction": 10,
         "comment": 13,
+        "vouch": 11,
+        "revoke": 12,
+        "mark": 14,
+        "corroboration": 15,
+        "roster_entry": 16,
     }
-    assert {11, 12} == RESERVED_KINDS
+    assert not RESERVED_KINDS  # 11 and 12 were reserved for vouch and revoke
     assert not RESERVED_KINDS & {int(k) for k in Kind}
     assert set(BODY_TYPES) == set(Kind) == set(KIND_RULES)
     for kind, cls in BODY_TYPES.items():
@@ -155,6 +173,11 @@ def test_kind_rules_as_in_the_spec() -> None:
         Kind.TIP: (0, 0, 30 * DAY, 366 * DAY),
         Kind.RETRACTION: (1, 1, 7 * DAY, 400 * DAY),
         Kind.COMMENT: (1, 1, 2 * DAY, 7 * DAY),
+        Kind.VOUCH: (0, 0, 366 * DAY, 400 * DAY),
+        Kind.REVOKE: (0, 0, 400 * DAY, 400 * DAY),
+        Kind.MARK: (1, 1, 7 * DAY, 400 * DAY),
+        Kind.CORROBORATION: (1, 1, 2 * DAY, 31 * DAY),
+        Kind.ROSTER_ENTRY: (0, 1, 90 * DAY, 400 * DAY),
     }
     for kind, (lo, hi, default, most) in table.items():
         rules = KIND_RULES[kind]
@@ -187,6 +210,11 @@ def test_field_tables_as_in_the_spec() -> None:
         "5 drill_end 0",
         Retraction: "0 reason '' 140",
         Comment: "0 text req 280 ml",
+        Vouch: "0 subject req 32|1 role 1|2 name '' 48",
+        Revoke: "0 subject req 32|1 role None|2 reason 1|3 text '' 140",
+        Mark: "0 verdict 1|1 text '' 140",
+        Corroboration: "0 text '' 140",
+        RosterEntry: "0 keys req 1280|1 box req 488",
         Handset: "0 node req|1 name '' 48",
     }
     for cls, spec_text in table.items():
@@ -237,6 +265,9 @@ def test_enumerations_as_in_the_spec() -> None:
         "1:water_distribution 2:shelter 3:charging 4:food 5:medical_post 6:information 7:other"
     )
     assert values(TipType) == "1:tip 2:drill"
+    assert values(Role) == "1:household 2:relay 3:bridge 4:coordinator"
+    assert values(Verdict) == "1:confirmed 2:false"
+    assert values(RevokeReason) == "1:withdrawn 2:key_lost 3:misconduct"
 
 
 # --- generic field rules, on the wire --------------------------------------------------------
@@ -325,7 +356,7 @@ def test_enum_values(cls: type, name: str, spec: FieldSpec, tp: Any, default: An
         refused(cls, with_field(cls, name, spec, bad), InvalidMessage, f"{bad} is not a known")
 
 
-@fields_where(lambda c, n, s, t, d: t is bytes)
+@fields_where(lambda c, n, s, t, d: t is bytes and s.min_bytes is None)
 def test_fixed_size_bytes(cls: type, name: str, spec: FieldSpec, tp: Any, default: Any) -> None:
     assert getattr(load(cls, with_field(cls, name, spec, b"\xaa" * spec.max_bytes)), name)
     for size in (0, spec.max_bytes - 1, spec.max_bytes + 1):

@@ -202,6 +202,11 @@ test_round_trip_resource_point = _make_kind_test(Kind.RESOURCE_POINT)
 test_round_trip_tip = _make_kind_test(Kind.TIP)
 test_round_trip_retraction = _make_kind_test(Kind.RETRACTION)
 test_round_trip_comment = _make_kind_test(Kind.COMMENT)
+test_round_trip_vouch = _make_kind_test(Kind.VOUCH)
+test_round_trip_revoke = _make_kind_test(Kind.REVOKE)
+test_round_trip_mark = _make_kind_test(Kind.MARK)
+test_round_trip_corroboration = _make_kind_test(Kind.CORROBORATION)
+test_round_trip_roster_entry = _make_kind_test(Kind.ROSTER_ENTRY)
 
 
 def test_every_kind_has_a_round_trip_test() -> None:

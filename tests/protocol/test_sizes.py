@@ -51,7 +51,7 @@ def candidates(cls: type, name: str, tp: Any, spec: Any, default: Any) -> list[A
         # The limit is in bytes: ASCII fills it exactly, as much as any multi-byte text can.
         values = ["x" * spec.max_bytes]
     elif tp is bytes:
-        values = [bytes(range(spec.max_bytes))]
+        values = [bytes(i % 256 for i in range(spec.max_bytes))]
     elif tp is Point:
         values = [LARGEST_POINT]
     elif dataclasses.is_dataclass(tp):

@@ -20,6 +20,7 @@ import nacl.signing
 import pytest
 
 from protocol import errors
+from protocol.charter import decode_charter
 from protocol.envelope import (
     DEFAULT_MAX_SKEW,
     SIGNING_CONTEXT,
@@ -32,6 +33,7 @@ from protocol.envelope import (
 )
 from protocol.kinds import BODY_TYPES, Kind
 from protocol.schema import Point
+from protocol.trust import derive_roles
 
 HERE = Path(__file__).parent
 VECTORS = json.loads((HERE / "vectors.json").read_text(encoding="utf-8"))
@@ -87,8 +89,23 @@ def body_to_json(value: Any) -> Any:
     return value
 
 
+#: The vectors' zone: the roles its charter gives (carol founds it, dave relays).
+CHARTER = decode_charter(bytes.fromhex(VECTORS["charters"]["valid"][0]["file"])).charter
+ROLES = derive_roles(CHARTER, [], now=VECTORS["now"])
+
+
 def policy_of(vector: dict[str, Any]) -> Policy:
-    return Policy(bridge_keys=frozenset(bytes.fromhex(k) for k in vector["bridge_keys"]))
+    bridges = frozenset(bytes.fromhex(k) for k in vector["bridge_keys"])
+    return Policy(bridge_keys=bridges, trust=ROLES)
+
+
+def test_the_recorded_roles_are_the_charters() -> None:
+    recorded = {k: sorted(v) for k, v in VECTORS["roles"].items()}
+    derived = {
+        key.hex(): sorted(r.name.lower() for r in ROLES.roles_of(key))
+        for key in (*CHARTER.founders, *CHARTER.relays, *CHARTER.bridges)
+    }
+    assert recorded == derived
 
 
 def by_name(vectors: list[dict[str, Any]]) -> Any:
