@@ -1,0 +1,304 @@
+"""What the app shows, computed from what the node says: pure functions, no Textual, no I/O.
+
+The app keeps a copy of the zone's live messages (:class:`MessageSet`, filled by the
+``messages`` operation and then by pushed ``message`` events), reads the node's ``status``
+into :class:`NodeFacts`, and derives a :class:`Snapshot` from both with
+:func:`protocol.state.derive`. Screens only ever read snapshots.
+
+Fields the node does not report yet (radio link, airtime, bridge last seen, the relay roster,
+verification levels) are ``None`` here and shown as "—" or left out; nothing is made up.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from protocol import kinds as k
+from protocol import state
+from protocol.envelope import Envelope, decode, lifetime_to_outlive
+from protocol.errors import EntraideError
+from protocol.state import Board, HouseholdKey, NotHeard, Overview, RequestView
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def parse_household(text: str) -> HouseholdKey | None:
+    """A household as the node writes it: 64 hex digits, or ``name:<normalised name>``."""
+    if text.startswith("name:"):
+        return ("name", state.normalise_name(text[5:]))
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        return None
+    return key if len(key) == 32 else None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeFacts:
+    """The node's ``status`` answer, read defensively: every field may be missing."""
+
+    household: bytes
+    fingerprint: str
+    zone_id: str
+    zone_name: str
+    now: int
+    #: Whether the node runs Wi-Fi at all (``--offline`` nodes do not).
+    wifi: bool
+    peers: int | None = None
+    last_sync: int | None = None
+    #: The LoRa link as the node describes it ("up", "down"...), when it has a radio.
+    radio_link: str | None = None
+    #: Share (0..1) of the radio's duty-cycle budget used over the rolling hour.
+    airtime_used: float | None = None
+    bridge_last_seen: int | None = None
+    #: Households a relay checks on (the trust issue's roster), when the node has one.
+    roster: tuple[HouseholdKey, ...] | None = None
+    #: Keys the zone trusts for official alerts, when the node reports them.
+    bridge_keys: frozenset[bytes] | None = None
+
+    @classmethod
+    def from_status(cls, status: Mapping[str, Any]) -> NodeFacts:
+        zone = _dict(status.get("zone"))
+        wifi = status.get("wifi")
+        peers = None
+        if isinstance(wifi, dict) and isinstance(wifi.get("peers"), list):
+            peers = len(wifi["peers"])
+        radio = _dict(status.get("radio"))
+        airtime = radio.get("airtime_used")
+        roster = status.get("roster")
+        bridge_keys = status.get("bridge_keys")
+        household = status.get("household")
+        return cls(
+            household=bytes.fromhex(household) if isinstance(household, str) else b"",
+            fingerprint=str(status.get("fingerprint") or ""),
+            zone_id=str(zone.get("id") or ""),
+            zone_name=str(zone.get("name") or ""),
+            now=_int_or_none(status.get("now")) or 0,
+            wifi=isinstance(wifi, dict),
+            peers=peers,
+            last_sync=_int_or_none(_dict(status.get("sync")).get("last_done")),
+            radio_link=radio.get("link") if isinstance(radio.get("link"), str) else None,
+            airtime_used=float(airtime) if isinstance(airtime, (int, float)) else None,
+            bridge_last_seen=_int_or_none(_dict(status.get("bridge")).get("last_seen")),
+            roster=None
+            if not isinstance(roster, list)
+            else tuple(h for t in roster if isinstance(t, str) and (h := parse_household(t))),
+            bridge_keys=None
+            if not isinstance(bridge_keys, list)
+            else frozenset(bytes.fromhex(b) for b in bridge_keys if isinstance(b, str)),
+        )
+
+
+class MessageSet:
+    """The zone's live messages as the app knows them, decoded once.
+
+    The node verified every message before storing it, and it speaks only to its own user
+    over a private socket, so signatures are not checked again here."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[bytes, Envelope] = {}
+
+    def reset(self, raws_b64: Iterable[str]) -> None:
+        self._by_id = {}
+        for raw in raws_b64:
+            self.add(raw)
+
+    def add(self, raw_b64: str) -> Envelope | None:
+        """Add one message (base64, as the node sends it); None if it is not readable."""
+        try:
+            env = decode(base64.b64decode(raw_b64, validate=True), verify=False)
+        except (EntraideError, binascii.Error, ValueError):
+            return None
+        self._by_id[env.id] = env
+        return env
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[Envelope]:
+        return iter(self._by_id.values())
+
+    def get(self, message_id: bytes) -> Envelope | None:
+        return self._by_id.get(message_id)
+
+    def drop_expired(self, now: int) -> None:
+        self._by_id = {i: e for i, e in self._by_id.items() if now < e.expires}
+
+    def official_authors(self) -> frozenset[bytes]:
+        """Authors of stored official alerts: the node accepted each from a zone bridge."""
+        return frozenset(
+            e.author
+            for e in self._by_id.values()
+            if e.kind is k.Kind.ALERT and getattr(e.body, "origin", None) is k.AlertOrigin.OFFICIAL
+        )
+
+    def citing(self, target: Envelope) -> list[Envelope]:
+        """Messages that refer to ``target``, oldest first."""
+        found = [e for e in self._by_id.values() if target.id in e.refs]
+        return sorted(found, key=lambda e: (e.created, e.id))
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceRollup:
+    """Latest check-ins of the households reported at one place (a street, a block)."""
+
+    place: str  # as first written; "" for check-ins that name no place
+    safe: int = 0
+    need_help: int = 0  # needs help or injured
+    other: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.safe + self.need_help + self.other
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything the screens show at one moment."""
+
+    board: Board
+    facts: NodeFacts
+    messages: MessageSet = field(compare=False)
+    overview: Overview
+    #: Households without news since the latest real alert started (empty without one).
+    not_heard: tuple[NotHeard, ...]
+
+    @property
+    def now(self) -> int:
+        return self.board.now
+
+    @property
+    def me(self) -> bytes:
+        return self.facts.household
+
+    @property
+    def my_checkin(self) -> state.CheckInView | None:
+        return self.board.checkin_of(self.me)
+
+
+def build_snapshot(messages: MessageSet, facts: NodeFacts, now: int) -> Snapshot:
+    # Without the zone's bridge list from the node, trust the official alerts it stored: the
+    # node only accepts one from a bridge of the zone.
+    bridges = facts.bridge_keys if facts.bridge_keys is not None else messages.official_authors()
+    board = state.derive(messages, now=now, bridge_keys=bridges)
+    summary = state.overview(board)
+    not_heard = () if summary.since is None else state.not_heard_from(board, since=summary.since)
+    return Snapshot(board, facts, messages, summary, not_heard)
+
+
+# --- views for the screens -----------------------------------------------------------------
+
+
+def verification_of(view: object) -> str | None:
+    """The verification level the trust model gives a message, when it gives one."""
+    value = getattr(view, "verification", None)
+    return None if value is None else str(value)
+
+
+def filter_requests(
+    board: Board,
+    *,
+    need: k.Need | None = None,
+    min_urgency: k.RequestUrgency | None = None,
+    mine: bytes | None = None,
+    include_resolved: bool = True,
+) -> list[RequestView]:
+    """The requests a help board shows; ``mine``: those I made or hold a live claim on."""
+    return [
+        v
+        for v in board.requests
+        if (need is None or v.request.need is need)
+        and (min_urgency is None or v.request.urgency >= min_urgency)
+        and (mine is None or v.requester == mine or mine in v.claimers)
+        and (include_resolved or v.status is not state.RequestStatus.RESOLVED)
+    ]
+
+
+def _place_key(place: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", place).split()).casefold()
+
+
+_NEEDS_HELP = frozenset({k.CheckInStatus.NEED_HELP, k.CheckInStatus.INJURED})
+
+
+def rollup_by_place(board: Board) -> list[PlaceRollup]:
+    """Latest check-ins counted per place (street or block), busiest first; check-ins that
+    name no place are counted last under ``""``."""
+    names: dict[str, str] = {}
+    counts: dict[str, list[int]] = {}
+    for view in board.checkins:
+        key = _place_key(view.checkin.place)
+        names.setdefault(key, " ".join(view.checkin.place.split()))
+        row = counts.setdefault(key, [0, 0, 0])
+        if view.status is k.CheckInStatus.SAFE:
+            row[0] += 1
+        elif view.status in _NEEDS_HELP:
+            row[1] += 1
+        else:
+            row[2] += 1
+    out = [PlaceRollup(names[key], *row) for key, row in counts.items()]
+    return sorted(out, key=lambda r: (r.place == "", -r.need_help, -r.total, _place_key(r.place)))
+
+
+@dataclass(frozen=True, slots=True)
+class Watched:
+    """A household a relay checks on, with its latest news."""
+
+    household: HouseholdKey
+    latest: state.CheckInView | None
+    name: str  # how the reporter wrote the name, for households without a node
+
+
+def checked_on(board: Board, me: bytes, roster: Iterable[HouseholdKey] | None) -> list[Watched]:
+    """The households I check on: the node's relay roster when it has one, else every
+    household I reported on behalf of."""
+    names: dict[HouseholdKey, str] = {}
+    visited: dict[HouseholdKey, None] = {}
+    for view in board.checkins:
+        if view.on_behalf and view.reporter == me:
+            visited[view.household] = None
+        if view.checkin.subject_name:
+            names.setdefault(view.household, view.checkin.subject_name)
+    wanted = list(dict.fromkeys(roster)) if roster is not None else list(visited)
+    return [Watched(h, board.checkin_of(h), names.get(h, "")) for h in wanted]
+
+
+def subject_name(board: Board, household: HouseholdKey) -> str:
+    """How a household known by name was written in its latest check-in."""
+    view = board.checkin_of(household)
+    if view is not None and view.checkin.subject_name:
+        return view.checkin.subject_name
+    return household[1] if isinstance(household, tuple) else ""
+
+
+# --- what a post needs besides its body ---------------------------------------------------
+
+
+def outliving_lifetime(kind: k.Kind, targets: Iterable[Envelope], now: int) -> int | None:
+    """A lifetime that makes a new message of ``kind`` last as long as what it replaces or
+    depends on (else the older one would come back once this one is pruned), as the
+    command line does; None: the kind's default."""
+    lifetimes = [lifetime_to_outlive(t, kind, now=now) for t in targets]
+    return max(lifetimes) if lifetimes else None
+
+
+def earlier_checkins(messages: MessageSet, household: HouseholdKey) -> list[Envelope]:
+    return [e for e in messages if e.kind is k.Kind.CHECKIN and state.household_of(e) == household]
+
+
+def may_resolve(messages: MessageSet, target: Envelope, me: bytes) -> bool:
+    """Whether my resolution of ``target`` would count (its author, or one of its claimers)."""
+    related = messages.citing(target)
+    related += [r for c in related if c.kind is k.Kind.CLAIM for r in messages.citing(c)]
+    return state.may_resolve(target, related, me)
