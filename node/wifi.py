@@ -1,0 +1,1101 @@
+"""The Wi-Fi/LAN transport: signed envelopes gossiped over py-libp2p, one small interface.
+
+Usage (inside the daemon's nursery)::
+
+    wifi = WifiTransport(seed, zone_id, validate=validate, bootstrap=zone.peers, mdns=True)
+    addrs = await nursery.start(wifi.serve)      # listening; ["/ip4/…/tcp/…/p2p/12D3…", …]
+    await wifi.publish(envelope.raw)             # True: sent; False: already known
+    async for raw, from_peer in wifi.received:   # validated messages from others
+        ...
+    async for event in wifi.peer_events:         # PeerUp / PeerDown
+        ...
+
+Interface:
+
+- ``WifiTransport(seed, zone_id, *, validate, listen=("/ip4/0.0.0.0/tcp/0",), bootstrap=(),
+  mdns=True, ping_interval=1.0, ping_timeout=3.0, stream_timeout=10.0,
+  redial_max_delay=30.0)``. ``seed``: the household's 32-byte Ed25519 seed
+  (node/identity.py), so the peer id is derived from the household key
+  (:func:`household_key_of` gives the key back). ``zone_id``: 4 bytes; the gossip topic is
+  ``entraide/zone/<zone id hex>/1``. ``bootstrap``: multiaddrs ending in ``/p2p/<peer id>``.
+- ``validate(raw: bytes, from_peer: str) -> bool`` runs on every message from a neighbour
+  before it is delivered or forwarded. It returns False, or raises a
+  :class:`protocol.PeerError` whose ``code`` is counted as the reason (for example
+  ``bad-signature``, ``expired``, ``rate-limited``); any other exception is logged as a bug
+  and rejects the message. :func:`envelope_validator` builds the usual one (signature, the
+  zone's acceptance rules, then the per-author rate limit of protocol/ratelimit.py).
+- ``async serve(*, task_status)``: runs the node until cancelled; ``started()`` gives the
+  listen multiaddrs with ``/p2p/<peer id>`` (``/ip4/0.0.0.0/`` expanded per interface). Runs
+  once; on exit the connections are closed and ``received``/``peer_events`` end.
+- ``async publish(raw) -> bool``: waits while a neighbour's send queue is filling
+  (backpressure); False when the message was already published or received.
+- ``received``: ``trio.MemoryReceiveChannel[tuple[bytes, str]]``, validated messages from
+  others with the neighbour that handed them over; never our own.
+- ``peer_events``: ``trio.MemoryReceiveChannel[PeerUp | PeerDown]`` (both have ``peer``,
+  ``address`` and ``up``).
+- ``peers()`` (peer ids connected now), ``peer_states()`` (with address, how, since, ping
+  round trip), ``statistics()`` (a JSON-ready dict), ``peer_id``, ``listen_addrs``, ``topic``.
+- ``add_peer(multiaddr)``: another static peer, kept connected like the bootstrap ones.
+- ``register_protocol(protocol_id, handler)`` with ``async handler(stream: SyncStream,
+  peer: str)``, and ``async open_stream(peer, protocol_id) -> SyncStream``: custom streams
+  for catch-up sync. A :class:`SyncStream` is a plain byte stream with a timeout on every
+  read and write; ``receive_some`` returns ``b""`` only at the end of the stream, which the
+  other side marks with ``send_eof()`` or ``aclose()``, never with an empty write.
+
+How the pitfalls of py-libp2p 0.8.1 (shared/reference/libp2p.md) are handled:
+
+1. GossipSub's spam protection (10 msg/s per topic per peer, the rest silently dropped) is
+   off; the per-author rate limit lives in ``validate``.
+2. Adaptive gossip is off (it stretches the heartbeat to 30 s after ~30 s); heartbeat 1 s.
+3. ``publish`` never blocks and each neighbour's send queue holds 32 RPCs: :meth:`publish`
+   paces itself on the fullest queue (waits while any holds 16 or more).
+4. Pubsub and GossipSub start before ``host.run()``, so an inbound connection at start
+   finds them running.
+5. ``host.close()`` always runs when ``serve`` ends (leaving ``host.run()`` does not close
+   outgoing connections).
+6. A neighbour that vanishes without closing is found by a ping watchdog (one ping a second
+   on ``/ipfs/ping/1.0.0``, closed after ``ping_timeout`` without an answer); known peers
+   are redialled with exponential backoff.
+7. Subscribers get messages through a 32-entry channel that drops the rest, and a node
+   receives its own publishes: we take each validated message as libp2p hands it over
+   (``notify_subscriptions``), skip our own, and queue it in ``received`` (4096 entries;
+   an overflow is counted and logged, never silent).
+8. Gossip replays only its last ~5 s to a peer that (re)joins: catching up after an absence
+   is the sync protocol's job (``register_protocol``).
+9. GossipSub v1.1 only: v1.2 sends an IDONTWANT per message per peer.
+10. ``ConnectionConfig(max_connections_per_peer=1)``: a dial takes ~8 ms, not ~250 ms. When
+    two nodes dial each other at once, the connection dialled by the lower peer id is kept.
+
+And what we found on the way:
+
+11. libp2p's validation cache remembers a *rejected* message id for 5 min. Our ids hash the
+    signed part only, so a forged copy (same content, bad signature) arriving first would
+    block the genuine message: the cache is reduced to nothing.
+12. GossipSub's "equivocation" check keys on the unsigned (sender, seqno) pair: any
+    neighbour could use it to suppress another's next message, and a node restarting
+    re-uses seqnos (they start from the clock in seconds). Our ids are content hashes, so
+    the check is off.
+13. A message that claims to come from us but arrives from a neighbour is marked seen by
+    libp2p before being dropped, so a neighbour could make us ignore a real message; the
+    validator rejects it instead (before it is marked seen).
+14. After a failed dial libp2p refuses to dial that peer again for 60 s; each redial lifts
+    that block first.
+15. libp2p's default security list includes plaintext and secio: only Noise (and yamux) are
+    offered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import random
+import secrets
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypedDict
+
+import multiaddr
+import trio
+from libp2p import new_host
+from libp2p.abc import IHost, INetConn, INetStream, INetwork, INotifee
+from libp2p.crypto.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from libp2p.crypto.keys import KeyPair
+from libp2p.crypto.x25519 import create_new_key_pair as new_noise_key_pair
+from libp2p.custom_types import TProtocol
+from libp2p.network.config import ConnectionConfig
+from libp2p.network.stream.exceptions import StreamEOF
+from libp2p.peer.id import ID
+from libp2p.peer.peerinfo import PeerInfo, info_from_p2p_addr
+from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11, GossipSub
+from libp2p.pubsub.pb import rpc_pb2
+from libp2p.pubsub.pubsub import Pubsub
+from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_PROTOCOL_ID
+from libp2p.security.noise.transport import Transport as NoiseTransport
+from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
+from libp2p.stream_muxer.yamux.yamux import Yamux
+from libp2p.tools.anyio_service import background_trio_service
+from nacl.signing import SigningKey
+
+from node.discovery import MdnsDiscovery, Sighting, expand_wildcard
+from protocol.envelope import MAX_ENVELOPE_BYTES, Policy, accept
+from protocol.errors import PeerError, UsageError
+from protocol.ratelimit import RateLimiter
+
+__all__ = [
+    "DEFAULT_LISTEN",
+    "PeerDown",
+    "PeerEvent",
+    "PeerState",
+    "PeerUp",
+    "StreamFailed",
+    "StreamTimeout",
+    "SyncHandler",
+    "SyncStream",
+    "WifiStatistics",
+    "WifiTransport",
+    "envelope_validator",
+    "household_key_of",
+    "message_id",
+    "peer_id_of",
+    "short_peer",
+    "zone_topic",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LISTEN = ("/ip4/0.0.0.0/tcp/0",)
+PING_PROTOCOL = TProtocol("/ipfs/ping/1.0.0")
+PING_BYTES = 32
+SIGNATURE_BYTES = 64  # the envelope's trailing signature (protocol/envelope.py)
+
+# GossipSub for a neighbourhood: up to ~10 direct neighbours in the mesh, 6 wanted; the
+# others hear of messages through gossip (IHAVE) every heartbeat.
+MESH_DEGREE = 6
+MESH_DEGREE_LOW = 4
+MESH_DEGREE_HIGH = 10
+HEARTBEAT_SECONDS = 1
+GOSSIP_WINDOW = 3  # heartbeats of message ids advertised in IHAVE
+GOSSIP_HISTORY = 5  # heartbeats of messages kept for IWANT and replay to a joining peer
+
+#: libp2p drops what does not fit in a neighbour's 32-RPC send queue: publish waits below this.
+SEND_QUEUE_HIGH_WATER = 16
+QUEUE_POLL_SECONDS = 0.002
+RECEIVED_BUFFER = 4096
+PEER_EVENT_BUFFER = 1024
+CONNECTION_EVENT_BUFFER = 4096
+#: Which neighbour handed over each validated message, until it is delivered.
+FORWARDERS_REMEMBERED = 4096
+DIAL_TIMEOUT = 5.0
+CLOSE_TIMEOUT = 5.0
+REDIAL_INITIAL_DELAY = 0.5
+#: Peers seen by mDNS are forgotten after this many failed dials in a row (until seen again).
+MDNS_DIAL_ATTEMPTS = 8
+#: When two nodes see each other by mDNS, the lower peer id dials; the other waits this long.
+MDNS_DIAL_DEFERENCE = 2.0
+#: Rejections logged at INFO per reason before only every 100th is.
+REJECTIONS_LOGGED = 20
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def zone_topic(zone_id: bytes) -> str:
+    """The gossip topic of an aid zone."""
+    return f"entraide/zone/{zone_id.hex()}/1"
+
+
+def message_id(raw: bytes) -> bytes:
+    """The gossip message id: the envelope id (SHA-256 of the signed part), computed without
+    decoding so that any bytes a neighbour sends get an id."""
+    if len(raw) > SIGNATURE_BYTES:
+        return hashlib.sha256(raw[:-SIGNATURE_BYTES]).digest()
+    return hashlib.sha256(b"not an envelope\x00" + raw).digest()
+
+
+def _key_pair(seed: bytes) -> KeyPair:
+    if type(seed) is not bytes or len(seed) != 32:
+        raise UsageError("a household seed is 32 bytes")
+    private = Ed25519PrivateKey(SigningKey(seed))
+    return KeyPair(private, private.get_public_key())
+
+
+def peer_id_of(seed: bytes) -> str:
+    """The libp2p peer id of the household whose Ed25519 seed this is."""
+    return str(ID.from_pubkey(_key_pair(seed).public_key))
+
+
+def household_key_of(peer: str) -> bytes | None:
+    """The household's Ed25519 public key inside a peer id (None if it holds another kind)."""
+    try:
+        key = ID.from_base58(peer).extract_public_key()
+    except Exception:  # libp2p raises several kinds for a malformed id
+        return None
+    return key.to_bytes() if isinstance(key, Ed25519PublicKey) else None
+
+
+def short_peer(peer: str) -> str:
+    """A peer id as logs show it: ``12D3…x7Yq2b``."""
+    return f"{peer[:4]}…{peer[-6:]}" if len(peer) > 12 else peer
+
+
+def envelope_validator(
+    policy: Policy,
+    limiter: RateLimiter,
+    *,
+    now: Callable[[], float],
+    monotonic: Callable[[], float],
+) -> Callable[[bytes, str], bool]:
+    """The usual ``validate``: signature and the zone's acceptance rules
+    (:func:`protocol.accept`), then the author's rate limit, in that order so that forged
+    messages never spend an author's tokens. Raises the :class:`PeerError` that says why."""
+
+    def validate(raw: bytes, from_peer: str) -> bool:
+        env = accept(raw, now=int(now()), policy=policy)
+        limiter.check(env.author, monotonic())
+        return True
+
+    return validate
+
+
+# ----------------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True, slots=True)
+class PeerUp:
+    peer: str
+    address: str  # "ip:port" of the connection
+    via: str  # "bootstrap", "mdns", "manual", "redial" or "inbound"
+    up: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, slots=True)
+class PeerDown:
+    peer: str
+    address: str
+    reason: str  # "connection closed", "no answer to ping for 3 s", "shutdown"
+    up: ClassVar[bool] = False
+
+
+PeerEvent = PeerUp | PeerDown
+
+
+@dataclass(frozen=True, slots=True)
+class PeerState:
+    peer: str
+    address: str
+    via: str
+    connected_since: float  # trio.current_time()
+    rtt: float | None  # last ping round trip, seconds
+
+
+class WifiStatistics(TypedDict):
+    """What :meth:`WifiTransport.statistics` returns (JSON-ready)."""
+
+    published: int  # our messages handed to the mesh
+    publish_duplicates: int  # publish() of a message already known
+    publish_waits: int  # publishes that waited for a send queue to drain
+    publish_stalled: int  # ...and gave up waiting on a neighbour that was not reading
+    received: int  # validated messages from others put in ``received``
+    delivery_overflow: int  # ...that did not fit (``received`` not read fast enough)
+    rejected: dict[str, int]  # reason -> count
+    peers: int
+    dials: int
+    dial_failures: int
+    watchdog_closes: int  # connections closed because a peer stopped answering pings
+
+
+# ---------------------------------------------------------------------------------- streams
+
+
+class StreamFailed(PeerError):
+    """A custom stream broke: reset by the peer, connection lost, protocol refused."""
+
+    code = "stream-failed"
+
+
+class StreamTimeout(StreamFailed):
+    """The peer sent nothing (or read nothing) for longer than the stream's timeout."""
+
+    code = "stream-timeout"
+
+
+class SyncStream:
+    """A byte stream to one peer on a custom protocol, with a timeout on each read and write.
+
+    Framing is the caller's: ``receive_some`` may return any part of what was sent.
+    """
+
+    def __init__(self, stream: INetStream, peer: str, timeout: float) -> None:
+        self._stream = stream
+        self.peer = peer
+        self.timeout = timeout
+        self._closed = False
+
+    @property
+    def protocol(self) -> str:
+        return str(self._stream.get_protocol())
+
+    async def send_all(self, data: bytes) -> None:
+        """Send all of ``data`` (nothing at all for ``b""``: the end is marked by
+        :meth:`send_eof`, never by an empty write)."""
+        if not data:
+            return
+        try:
+            with trio.fail_after(self.timeout):
+                await self._stream.write(bytes(data))
+        except trio.TooSlowError:
+            await self._reset()
+            raise StreamTimeout(
+                f"stream to {short_peer(self.peer)}: not read for {self.timeout:g} s"
+            ) from None
+        except Exception as exc:  # libp2p's stream, muxer and connection errors
+            raise StreamFailed(f"stream to {short_peer(self.peer)}: {_why(exc)}") from exc
+
+    async def receive_some(self, max_bytes: int = 65536) -> bytes:
+        """Up to ``max_bytes`` bytes; ``b""`` once the peer has ended its side."""
+        if max_bytes < 1:
+            raise UsageError("receive_some needs max_bytes >= 1")
+        try:
+            with trio.fail_after(self.timeout):
+                return await self._stream.read(max_bytes)
+        except StreamEOF:
+            return b""
+        except trio.TooSlowError:
+            await self._reset()
+            raise StreamTimeout(
+                f"stream from {short_peer(self.peer)}: nothing for {self.timeout:g} s"
+            ) from None
+        except Exception as exc:
+            raise StreamFailed(f"stream from {short_peer(self.peer)}: {_why(exc)}") from exc
+
+    async def send_eof(self) -> None:
+        """End our side: the peer's ``receive_some`` returns ``b""``; we can still read."""
+        try:
+            with trio.fail_after(self.timeout):
+                await self._stream.close_write()  # type: ignore[attr-defined]
+        except Exception as exc:
+            raise StreamFailed(f"stream to {short_peer(self.peer)}: {_why(exc)}") from exc
+
+    async def aclose(self) -> None:
+        """Close both sides (idempotent, never raises, bounded even when cancelled)."""
+        if self._closed:
+            return
+        self._closed = True
+        with trio.CancelScope(shield=True), trio.move_on_after(CLOSE_TIMEOUT) as scope:
+            try:
+                await self._stream.close()
+            except Exception:
+                await self._reset()
+        if scope.cancelled_caught:
+            await self._reset()
+
+    async def _reset(self) -> None:
+        self._closed = True
+        # Shielded and bounded; a reset on a connection already gone may raise.
+        with (
+            trio.CancelScope(shield=True),
+            trio.move_on_after(CLOSE_TIMEOUT),
+            contextlib.suppress(Exception),
+        ):
+            await self._stream.reset()
+
+    async def __aenter__(self) -> SyncStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+SyncHandler = Callable[[SyncStream, str], Awaitable[None]]
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# ------------------------------------------------------------------- libp2p, adjusted a bit
+
+
+class _ZonePubsub(Pubsub):
+    """Pubsub handing each validated message straight to the transport (pitfall 7)."""
+
+    deliver: Callable[[rpc_pb2.Message], None]
+
+    def notify_subscriptions(self, publish_message: rpc_pb2.Message) -> None:
+        self.deliver(publish_message)
+
+
+class _ZoneRouter(GossipSub):
+    """GossipSub without its (sender, seqno) equivocation check (finding 12)."""
+
+    def _check_equivocation(self, msg: rpc_pb2.Message) -> bool:
+        return True
+
+
+class _ConnectionWatcher(INotifee):
+    """Forwards libp2p's connection notifications to the transport's own task."""
+
+    def __init__(self, events: trio.MemorySendChannel[tuple[bool, INetConn]]) -> None:
+        self._events = events
+
+    def _send(self, up: bool, conn: INetConn) -> None:
+        try:
+            self._events.send_nowait((up, conn))
+        except trio.WouldBlock:
+            log.error("wifi: connection events overflowed; peer list may be stale")
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            pass  # shutting down
+
+    async def connected(self, network: INetwork, conn: INetConn) -> None:
+        self._send(True, conn)
+
+    async def disconnected(self, network: INetwork, conn: INetConn) -> None:
+        self._send(False, conn)
+
+    async def opened_stream(self, network: INetwork, stream: INetStream) -> None:
+        await trio.lowlevel.checkpoint()
+
+    async def closed_stream(self, network: INetwork, stream: INetStream) -> None:
+        await trio.lowlevel.checkpoint()
+
+    async def listen(self, network: INetwork, multiaddr: multiaddr.Multiaddr) -> None:
+        await trio.lowlevel.checkpoint()
+
+    async def listen_close(self, network: INetwork, multiaddr: multiaddr.Multiaddr) -> None:
+        await trio.lowlevel.checkpoint()
+
+
+@dataclass
+class _Peer:
+    """A connected peer."""
+
+    peer: str
+    address: str
+    via: str
+    since: float
+    conns: list[INetConn]
+    watchdog: trio.CancelScope = field(default_factory=trio.CancelScope)
+    rtt: float | None = None
+    down_reason: str | None = None
+
+
+@dataclass
+class _Known:
+    """A peer we keep connected: a bootstrap or manual peer, or one seen by mDNS."""
+
+    peer: str
+    addrs: list[str]
+    via: str
+    max_failures: int | None  # None: keep trying while the transport runs
+    maintained: bool = False
+
+
+def _conn_peer(conn: INetConn) -> str:
+    return str(conn.muxed_conn.peer_id)
+
+
+def _conn_address(conn: INetConn) -> str:
+    try:
+        remote = conn.muxed_conn.get_remote_address()  # type: ignore[attr-defined]
+    except Exception:
+        remote = None
+    return f"{remote[0]}:{remote[1]}" if remote else "?"
+
+
+def _conn_outbound(conn: INetConn) -> bool:
+    direction = getattr(conn, "direction", None)
+    return str(getattr(direction, "name", direction)).lower() == "outbound"
+
+
+def _conn_closed(conn: INetConn) -> bool:
+    return bool(getattr(conn, "is_closed", False))
+
+
+def _parse_peer_addr(addr: str) -> tuple[str, str]:
+    """(peer id, multiaddr without /p2p/) of a ``…/p2p/<peer id>`` multiaddr."""
+    try:
+        info = info_from_p2p_addr(multiaddr.Multiaddr(addr))
+    except Exception as exc:
+        raise UsageError(
+            f"peer address {addr!r} is not a multiaddr ending in /p2p/<peer id>: {_why(exc)}"
+        ) from None
+    return str(info.peer_id), str(info.addrs[0])
+
+
+# -------------------------------------------------------------------------------- transport
+
+
+class WifiTransport:
+    """The Wi-Fi/LAN transport of one household node (see the module docstring)."""
+
+    def __init__(
+        self,
+        seed: bytes,
+        zone_id: bytes,
+        *,
+        validate: Callable[[bytes, str], bool],
+        listen: Sequence[str] = DEFAULT_LISTEN,
+        bootstrap: Iterable[str] = (),
+        mdns: bool = True,
+        ping_interval: float = 1.0,
+        ping_timeout: float = 3.0,
+        stream_timeout: float = 10.0,
+        redial_max_delay: float = 30.0,
+        received_buffer: int = RECEIVED_BUFFER,
+    ) -> None:
+        if type(zone_id) is not bytes or len(zone_id) != 4:
+            raise UsageError("a zone id is 4 bytes")
+        self._key_pair = _key_pair(seed)
+        self._self_id = ID.from_pubkey(self._key_pair.public_key)
+        self._self_id_bytes = self._self_id.to_bytes()
+        self.peer_id = str(self._self_id)
+        self.zone_id = zone_id
+        self.topic = zone_topic(zone_id)
+        self._validate = validate
+        self._listen = [multiaddr.Multiaddr(a) for a in listen]
+        self._mdns = mdns
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.stream_timeout = stream_timeout
+        self.redial_max_delay = redial_max_delay
+        self.listen_addrs: list[str] = []
+
+        self._known: dict[str, _Known] = {}
+        for addr in bootstrap:
+            self._remember(addr, via="bootstrap")
+
+        self._received_in, self.received = trio.open_memory_channel[tuple[bytes, str]](
+            received_buffer
+        )
+        self._events_in, self.peer_events = trio.open_memory_channel[PeerEvent](PEER_EVENT_BUFFER)
+        self._conn_events_in, self._conn_events = trio.open_memory_channel[tuple[bool, INetConn]](
+            CONNECTION_EVENT_BUFFER
+        )
+
+        self._handlers: dict[str, SyncHandler] = {}
+        self._handler_scopes: set[trio.CancelScope] = set()
+        self._host: IHost | None = None
+        self._pubsub: _ZonePubsub | None = None
+        self._nursery: trio.Nursery | None = None
+        self._served = False
+        self._peers: dict[str, _Peer] = {}
+        self._changed: dict[str, trio.Event] = {}
+        self._dial_via: dict[str, str] = {}
+        self._forwarders: OrderedDict[bytes, str] = OrderedDict()
+        self._publish_lock = trio.Lock()
+
+        self._published = 0
+        self._publish_duplicates = 0
+        self._publish_waits = 0
+        self._publish_stalled = 0
+        self._received = 0
+        self._delivery_overflow = 0
+        self._rejected: Counter[str] = Counter()
+        self._dials = 0
+        self._dial_failures = 0
+        self._watchdog_closes = 0
+
+    # -- the interface -------------------------------------------------------------------
+
+    async def serve(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        """Run the transport until cancelled (once per instance)."""
+        if self._served:
+            raise UsageError("a WifiTransport runs once; make a new one")
+        self._served = True
+        host, pubsub, router = self._build()
+        try:
+            # Pitfall 4: pubsub and its router run before the host accepts connections.
+            async with background_trio_service(pubsub), background_trio_service(router):
+                await pubsub.wait_until_ready()
+                pubsub.set_topic_validator(self.topic, self._validator, False)
+                await pubsub.subscribe(self.topic)
+                async with host.run(self._listen), trio.open_nursery() as nursery:
+                    self._nursery = nursery
+                    transport_addrs = [str(a) for a in host.get_transport_addrs()]
+                    self.listen_addrs = [
+                        f"{a}/p2p/{self.peer_id}" for a in expand_wildcard(transport_addrs)
+                    ]
+                    nursery.start_soon(self._follow_connections)
+                    for known in list(self._known.values()):
+                        self._maintain(known)
+                    if self._mdns:
+                        nursery.start_soon(self._run_mdns, transport_addrs)
+                    log.info(
+                        "wifi: peer %s listening on %s, topic %s",
+                        short_peer(self.peer_id),
+                        ", ".join(self.listen_addrs),
+                        self.topic,
+                    )
+                    task_status.started(list(self.listen_addrs))
+                    await trio.sleep_forever()
+        finally:
+            self._nursery = None
+            for scope in list(self._handler_scopes):
+                scope.cancel()
+            # Pitfall 5: leaving host.run() leaves outgoing connections open.
+            with trio.CancelScope(shield=True), trio.move_on_after(CLOSE_TIMEOUT):
+                await host.close()
+            for state in list(self._peers.values()):
+                self._emit(PeerDown(state.peer, state.address, "shutdown"))
+            self._peers.clear()
+            self._host = self._pubsub = None
+            self._received_in.close()
+            self._events_in.close()
+            log.info("wifi: stopped")
+
+    async def publish(self, raw: bytes) -> bool:
+        """Send one of our signed envelopes to the zone. Returns False if this node already
+        has it (published or received before: nothing is sent again)."""
+        pubsub = self._running_pubsub()
+        if type(raw) is not bytes or not 0 < len(raw) <= MAX_ENVELOPE_BYTES:
+            raise UsageError(f"publish takes a signed envelope of 1..{MAX_ENVELOPE_BYTES} bytes")
+        async with self._publish_lock:
+            if pubsub.seen_messages.has(message_id(raw)):
+                self._publish_duplicates += 1
+                return False
+            await self._wait_for_send_queues(pubsub)
+            await pubsub.publish(self.topic, raw)
+        self._published += 1
+        return True
+
+    def peers(self) -> list[str]:
+        """The peers connected now."""
+        return list(self._peers)
+
+    def peer_states(self) -> list[PeerState]:
+        """The peers connected now, with how and since when."""
+        return [PeerState(p.peer, p.address, p.via, p.since, p.rtt) for p in self._peers.values()]
+
+    def statistics(self) -> WifiStatistics:
+        return WifiStatistics(
+            published=self._published,
+            publish_duplicates=self._publish_duplicates,
+            publish_waits=self._publish_waits,
+            publish_stalled=self._publish_stalled,
+            received=self._received,
+            delivery_overflow=self._delivery_overflow,
+            rejected=dict(self._rejected),
+            peers=len(self._peers),
+            dials=self._dials,
+            dial_failures=self._dial_failures,
+            watchdog_closes=self._watchdog_closes,
+        )
+
+    def add_peer(self, addr: str) -> str:
+        """Keep a peer connected (``…/p2p/<peer id>``), like a bootstrap peer; its id."""
+        known = self._remember(addr, via="manual")
+        if known is not None and self._nursery is not None:
+            self._maintain(known)
+        return _parse_peer_addr(addr)[0]
+
+    def register_protocol(self, protocol_id: str, handler: SyncHandler) -> None:
+        """Serve ``protocol_id`` streams with ``handler(stream, peer)``. The stream is closed
+        when the handler returns; a handler's exception is logged, never fatal."""
+        self._handlers[protocol_id] = handler
+        if self._host is not None:
+            self._host.set_stream_handler(TProtocol(protocol_id), self._on_stream(handler))
+
+    async def open_stream(self, peer: str, protocol_id: str) -> SyncStream:
+        """Open a ``protocol_id`` stream to a peer (dialling it if needed)."""
+        host = self._running_host()
+        if household_key_of(peer) is None:
+            raise UsageError(f"{peer!r} is not the peer id of a household")
+        peer_id = ID.from_base58(peer)
+        try:
+            with trio.fail_after(self.stream_timeout):
+                stream = await host.new_stream(peer_id, [TProtocol(protocol_id)])
+        except trio.TooSlowError:
+            raise StreamTimeout(
+                f"opening {protocol_id} with {short_peer(peer)}: no answer in "
+                f"{self.stream_timeout:g} s"
+            ) from None
+        except Exception as exc:
+            raise StreamFailed(
+                f"cannot open {protocol_id} with {short_peer(peer)}: {_why(exc)}"
+            ) from exc
+        return SyncStream(stream, peer, self.stream_timeout)
+
+    def _on_stream(self, handler: SyncHandler) -> Callable[[INetStream], Awaitable[None]]:
+        async def on_stream(net_stream: INetStream) -> None:
+            peer = str(net_stream.muxed_conn.peer_id)
+            stream = SyncStream(net_stream, peer, self.stream_timeout)
+            # libp2p runs stream handlers in its own tasks: ours are cancelled on shutdown.
+            scope = trio.CancelScope()
+            self._handler_scopes.add(scope)
+            try:
+                with scope:
+                    await handler(stream, peer)
+            except StreamFailed as exc:
+                log.info("wifi: %s stream from %s: %s", stream.protocol, short_peer(peer), exc)
+            except Exception:
+                log.exception(
+                    "wifi: the %s handler failed on a stream from %s",
+                    stream.protocol,
+                    short_peer(peer),
+                )
+            finally:
+                self._handler_scopes.discard(scope)
+                await stream.aclose()
+
+        return on_stream
+
+    # -- building libp2p ------------------------------------------------------------------
+
+    def _build(self) -> tuple[IHost, _ZonePubsub, _ZoneRouter]:
+        host = new_host(
+            key_pair=self._key_pair,
+            sec_opt={
+                NOISE_PROTOCOL_ID: NoiseTransport(
+                    self._key_pair, noise_privkey=new_noise_key_pair().private_key
+                )
+            },
+            muxer_opt={TProtocol(YAMUX_PROTOCOL_ID): Yamux},
+            listen_addrs=self._listen,
+            connection_config=ConnectionConfig(max_connections_per_peer=1),
+        )
+        router = _ZoneRouter(
+            protocols=[PROTOCOL_ID_V11],  # pitfall 9
+            degree=MESH_DEGREE,
+            degree_low=MESH_DEGREE_LOW,
+            degree_high=MESH_DEGREE_HIGH,
+            gossip_window=GOSSIP_WINDOW,
+            gossip_history=GOSSIP_HISTORY,
+            heartbeat_interval=HEARTBEAT_SECONDS,  # pitfall 2
+            adaptive_gossip_enabled=False,  # pitfall 2
+            spam_protection_enabled=False,  # pitfall 1
+            # Scoring is not configured (every peer scores 0), so IP diversity would only
+            # churn a neighbourhood mesh.
+            eclipse_protection_enabled=False,
+        )
+        pubsub = _ZonePubsub(
+            host,
+            router,
+            strict_signing=False,  # our envelopes are signed; every node must agree
+            msg_id_constructor=self._message_id,
+            validation_cache_ttl=0,  # finding 11
+            validation_cache_size=1,
+        )
+        pubsub.deliver = self._deliver
+        host.get_network().register_notifee(_ConnectionWatcher(self._conn_events_in))
+        for protocol_id, handler in self._handlers.items():
+            host.set_stream_handler(TProtocol(protocol_id), self._on_stream(handler))
+        self._host, self._pubsub = host, pubsub
+        return host, pubsub, router
+
+    @staticmethod
+    def _message_id(msg: rpc_pb2.Message) -> bytes:
+        return message_id(msg.data)
+
+    def _running_pubsub(self) -> _ZonePubsub:
+        if self._pubsub is None or self._nursery is None:
+            raise UsageError("the Wi-Fi transport is not running")
+        return self._pubsub
+
+    def _running_host(self) -> IHost:
+        if self._host is None or self._nursery is None:
+            raise UsageError("the Wi-Fi transport is not running")
+        return self._host
+
+    # -- messages -------------------------------------------------------------------------
+
+    def _validator(self, forwarder: ID, msg: rpc_pb2.Message) -> bool:
+        """libp2p's topic validator: before delivery and before forwarding."""
+        if forwarder == self._self_id:
+            return True  # our own publish
+        peer = str(forwarder)
+        raw = bytes(msg.data)
+        reason, why = self._judge(raw, peer, msg)
+        if reason is None:
+            self._forwarders[message_id(raw)] = peer
+            while len(self._forwarders) > FORWARDERS_REMEMBERED:
+                self._forwarders.popitem(last=False)
+            return True
+        self._rejected[reason] += 1
+        count = self._rejected[reason]
+        if count <= REJECTIONS_LOGGED or count % 100 == 0:
+            log.info(
+                "rejected message %s… from %s: %s%s",
+                message_id(raw)[:4].hex(),
+                short_peer(peer),
+                why,
+                f" ({count} so far)" if count > REJECTIONS_LOGGED else "",
+            )
+        return False
+
+    def _judge(self, raw: bytes, peer: str, msg: rpc_pb2.Message) -> tuple[str | None, str]:
+        if msg.from_id == self._self_id_bytes:
+            return "claims-our-origin", "claims to come from this node"  # finding 13
+        if len(raw) > MAX_ENVELOPE_BYTES:
+            return "oversize", f"{len(raw)} bytes (max {MAX_ENVELOPE_BYTES})"
+        try:
+            ok = self._validate(raw, peer)
+        except PeerError as exc:
+            return exc.code, str(exc)
+        except Exception:
+            log.exception("wifi: the validator failed on a message from %s", short_peer(peer))
+            return "validator-error", "the validator failed (a bug; see the log)"
+        return (None, "") if ok else ("rejected", "refused by the validator")
+
+    def _deliver(self, msg: rpc_pb2.Message) -> None:
+        """A validated message libp2p delivers (and forwards) now."""
+        if self.topic not in msg.topicIDs or msg.from_id == self._self_id_bytes:
+            return  # another topic, or our own publish coming back (pitfall 7)
+        raw = bytes(msg.data)
+        peer = self._forwarders.pop(message_id(raw), "")
+        try:
+            self._received_in.send_nowait((raw, peer))
+        except trio.WouldBlock:
+            self._delivery_overflow += 1
+            log.error(
+                "wifi: received queue full (%d): message %s… from %s dropped; the daemon "
+                "is not keeping up (sync will bring it back)",
+                self._delivery_overflow,
+                message_id(raw)[:4].hex(),
+                short_peer(peer),
+            )
+            return
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            return  # nobody listens any more
+        self._received += 1
+
+    async def _wait_for_send_queues(self, pubsub: _ZonePubsub) -> None:
+        """Pitfall 3: wait while any neighbour's send queue is filling up. A neighbour that
+        stops reading is closed by the watchdog within ``ping_timeout``; past that (plus a
+        margin) we publish anyway and say so."""
+        deadline = trio.current_time() + self.ping_timeout + 2.0
+        waited = False
+        while True:
+            busy = [p for p, q in pubsub.peer_queues.items() if len(q) >= SEND_QUEUE_HIGH_WATER]
+            if not busy:
+                break
+            if trio.current_time() >= deadline:
+                self._publish_stalled += 1
+                log.warning(
+                    "wifi: %s not reading; publishing anyway (it will miss this message "
+                    "until sync)",
+                    ", ".join(short_peer(str(p)) for p in busy),
+                )
+                break
+            waited = True
+            await trio.sleep(QUEUE_POLL_SECONDS)
+        if waited:
+            self._publish_waits += 1
+
+    # -- peers ----------------------------------------------------------------------------
+
+    def _emit(self, event: PeerEvent) -> None:
+        try:
+            self._events_in.send_nowait(event)
+        except trio.WouldBlock:
+            log.error("wifi: peer events not read; %r dropped", event)
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            pass
+
+    def _changed_now(self, peer: str) -> None:
+        event = self._changed.pop(peer, None)
+        if event is not None:
+            event.set()
+
+    async def _wait_change(self, peer: str) -> None:
+        await self._changed.setdefault(peer, trio.Event()).wait()
+
+    async def _follow_connections(self) -> None:
+        async for up, conn in self._conn_events:
+            if up:
+                self._connected(conn)
+            else:
+                self._disconnected(conn)
+
+    def _connected(self, conn: INetConn) -> None:
+        peer = _conn_peer(conn)
+        state = self._peers.get(peer)
+        if state is not None:
+            if conn not in state.conns:
+                state.conns.append(conn)
+                self._drop_duplicate_connections(state)
+            return
+        outbound = _conn_outbound(conn)
+        via = self._dial_via.pop(peer, "dial") if outbound else "inbound"
+        state = _Peer(peer, _conn_address(conn), via, trio.current_time(), [conn])
+        self._peers[peer] = state
+        log.info("peer %s up (%s, via %s)", short_peer(peer), state.address, via)
+        self._emit(PeerUp(peer, state.address, via))
+        self._changed_now(peer)
+        if self._nursery is not None:
+            self._nursery.start_soon(self._watch, state)
+
+    def _disconnected(self, conn: INetConn) -> None:
+        peer = _conn_peer(conn)
+        state = self._peers.get(peer)
+        if state is None:
+            return
+        state.conns = [c for c in state.conns if c is not conn and not _conn_closed(c)]
+        if state.conns:
+            return
+        del self._peers[peer]
+        state.watchdog.cancel()
+        reason = state.down_reason or "connection closed"
+        log.info("peer %s down (%s): %s", short_peer(peer), state.address, reason)
+        self._emit(PeerDown(peer, state.address, reason))
+        self._changed_now(peer)
+
+    def _drop_duplicate_connections(self, state: _Peer) -> None:
+        """Two nodes that dial each other at once get two connections: both keep the one
+        the lower peer id dialled (so both close the same one)."""
+        keep_outbound = self.peer_id < state.peer
+        kept = [c for c in state.conns if _conn_outbound(c) == keep_outbound]
+        if not kept or self._nursery is None:
+            return
+        for conn in state.conns:
+            if conn not in kept:
+                self._nursery.start_soon(self._close_connection, conn)
+
+    @staticmethod
+    async def _close_connection(conn: INetConn) -> None:
+        with trio.CancelScope(shield=True), trio.move_on_after(CLOSE_TIMEOUT):
+            try:
+                await conn.close()
+            except Exception as exc:
+                log.debug("wifi: closing a duplicate connection: %s", _why(exc))
+
+    async def _watch(self, state: _Peer) -> None:
+        """Pitfall 6: ping the peer every ``ping_interval``; close the connection when an
+        answer takes longer than ``ping_timeout`` (a neighbour gone without closing)."""
+        host = self._running_host()
+        peer_id = ID.from_base58(state.peer)
+        with state.watchdog:
+            while state.peer in self._peers:
+                try:
+                    with trio.fail_after(self.ping_timeout):
+                        stream = await host.new_stream(peer_id, [PING_PROTOCOL])
+                    try:
+                        await self._ping_loop(state, stream)
+                    finally:
+                        with (
+                            trio.CancelScope(shield=True),
+                            trio.move_on_after(1.0),
+                            contextlib.suppress(Exception),
+                        ):
+                            await stream.reset()
+                except trio.TooSlowError:
+                    state.down_reason = f"no answer to ping for {self.ping_timeout:g} s"
+                    self._watchdog_closes += 1
+                    log.warning(
+                        "peer %s silent for %g s: closing its connection",
+                        short_peer(state.peer),
+                        self.ping_timeout,
+                    )
+                    with trio.CancelScope(shield=True), trio.move_on_after(CLOSE_TIMEOUT):
+                        try:
+                            await host.disconnect(peer_id)
+                        except Exception as exc:
+                            log.debug("wifi: disconnect %s: %s", short_peer(state.peer), _why(exc))
+                    return
+                except Exception as exc:
+                    # The stream broke but maybe not the connection: try again shortly.
+                    log.debug("wifi: ping stream to %s: %s", short_peer(state.peer), _why(exc))
+                    await trio.sleep(self.ping_interval)
+
+    async def _ping_loop(self, state: _Peer, stream: INetStream) -> None:
+        while True:
+            payload = secrets.token_bytes(PING_BYTES)
+            started = trio.current_time()
+            with trio.fail_after(self.ping_timeout):
+                await stream.write(payload)
+                echo = b""
+                while len(echo) < PING_BYTES:
+                    echo += await stream.read(PING_BYTES - len(echo))
+            if echo != payload:
+                raise ValueError("ping answered with other bytes")
+            state.rtt = trio.current_time() - started
+            await trio.sleep(self.ping_interval)
+
+    # -- dialling -------------------------------------------------------------------------
+
+    def _remember(self, addr: str, *, via: str, max_failures: int | None = None) -> _Known | None:
+        peer, where = _parse_peer_addr(addr)
+        if peer == self.peer_id:
+            return None
+        known = self._known.get(peer)
+        if known is None:
+            known = self._known[peer] = _Known(peer, [where], via, max_failures)
+        elif where not in known.addrs:
+            known.addrs.append(where)
+        return known
+
+    def _maintain(self, known: _Known) -> None:
+        if not known.maintained and self._nursery is not None:
+            known.maintained = True
+            self._nursery.start_soon(self._keep_connected, known)
+
+    async def _keep_connected(self, known: _Known) -> None:
+        """Dial a known peer, and again whenever it is lost, with exponential backoff.
+        Ends with the transport, or (mDNS peers) after ``max_failures`` failed dials."""
+        delay = REDIAL_INITIAL_DELAY
+        failures = 0
+        via = known.via
+        try:
+            if via == "mdns" and self.peer_id > known.peer:
+                # It saw us too and, having the lower id, dials: give it a moment.
+                with trio.move_on_after(MDNS_DIAL_DEFERENCE):
+                    while known.peer not in self._peers:
+                        await self._wait_change(known.peer)
+            while True:
+                if known.peer in self._peers:
+                    while known.peer in self._peers:
+                        await self._wait_change(known.peer)
+                    via, delay, failures = "redial", REDIAL_INITIAL_DELAY, 0
+                    await trio.sleep(delay * random.uniform(0.5, 1.0))
+                    continue
+                if await self._dial(known, via):
+                    continue
+                failures += 1
+                if known.max_failures is not None and failures >= known.max_failures:
+                    log.info(
+                        "wifi: giving up on %s after %d failed dials (until seen again)",
+                        short_peer(known.peer),
+                        failures,
+                    )
+                    del self._known[known.peer]
+                    return
+                with trio.move_on_after(delay * random.uniform(0.8, 1.2)):
+                    await self._wait_change(known.peer)  # or it dials us meanwhile
+                delay = min(delay * 2, self.redial_max_delay)
+        finally:
+            known.maintained = False
+
+    async def _dial(self, known: _Known, via: str) -> bool:
+        host = self._running_host()
+        peer_id = ID.from_base58(known.peer)
+        # Finding 14: libp2p refuses to dial a peer for 60 s after a failed dial.
+        unblock = getattr(host.get_network(), "unblock_peer", None)
+        if unblock is not None:
+            unblock(peer_id)
+        self._dials += 1
+        self._dial_via[known.peer] = via
+        try:
+            with trio.fail_after(DIAL_TIMEOUT):
+                await host.connect(PeerInfo(peer_id, [multiaddr.Multiaddr(a) for a in known.addrs]))
+        except Exception as exc:  # TooSlowError, SwarmException and kin
+            self._dial_failures += 1
+            self._dial_via.pop(known.peer, None)
+            log.debug("wifi: dialling %s (%s) failed: %s", short_peer(known.peer), via, _why(exc))
+            return False
+        return True
+
+    async def _run_mdns(self, transport_addrs: list[str]) -> None:
+        tcp = [a for a in transport_addrs if "/tcp/" in a]
+        if not tcp:
+            log.warning("wifi: no TCP listen address to announce by mDNS")
+            return
+        port = int(multiaddr.Multiaddr(tcp[0]).value_for_protocol("tcp"))
+        ips = [
+            str(multiaddr.Multiaddr(a).value_for_protocol("ip4"))
+            for a in expand_wildcard(tcp)
+            if a.startswith("/ip4/")
+        ]
+        discovery = MdnsDiscovery(
+            peer_id=self.peer_id, zone_hex=self.zone_id.hex(), port=port, addresses=ips
+        )
+        sightings_in, sightings = trio.open_memory_channel[Sighting](64)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(discovery.serve, sightings_in)
+            async for sighting in sightings:
+                self._sighted(sighting)
+
+    def _sighted(self, sighting: Sighting) -> None:
+        fresh = sighting.peer_id not in self._known
+        known = None
+        for addr in sighting.addrs:
+            known = self._remember(
+                f"{addr}/p2p/{sighting.peer_id}", via="mdns", max_failures=MDNS_DIAL_ATTEMPTS
+            )
+        if known is not None:
+            if fresh:
+                log.info(
+                    "wifi: mDNS sighted %s at %s", short_peer(known.peer), ", ".join(known.addrs)
+                )
+            self._maintain(known)
