@@ -39,6 +39,12 @@ Rules (SPEC.md, one section per kind):
   subject name of a non-retracted check-in, expired or not; bridge keys are never households.
 - **Handsets**: a message with ``via`` was typed on a plain handset and signed by its author
   as a witness (SPEC.md 7.1); every rule above applies to the witness, the author.
+- **Trust** (SPEC.md 11a): with ``trust``, the zone's roles at ``now``
+  (:func:`protocol.trust.derive_roles`), bridges are also the keys it gives that role. Every
+  alert, request, offer, incident and resource point view has a ``verification``
+  (:func:`protocol.trust.verify`: official, confirmed, corroborated, unverified, or marked
+  false). Marked-false ones stay listed, last in their list; they are never the latest
+  alert and not counted in the overview.
 """
 
 from __future__ import annotations
@@ -72,6 +78,7 @@ from .kinds import (
     Tip,
     TipType,
 )
+from .trust import UNVERIFIED, Roles, Verification, verify
 
 __all__ = [
     "AlertView",
@@ -123,6 +130,7 @@ class AlertView:
     envelope: Envelope
     #: Creation time of the oldest alert this one supersedes, directly or not (else its own).
     started: int
+    verification: Verification = UNVERIFIED
 
     @property
     def alert(self) -> Alert:
@@ -150,6 +158,7 @@ class RequestView:
     #: The resolution that counts, when ``status`` is resolved.
     resolution: Envelope | None
     comments: tuple[Envelope, ...]
+    verification: Verification = UNVERIFIED
 
     @property
     def request(self) -> HelpRequest:
@@ -182,6 +191,7 @@ class RequestView:
 class OfferView:
     envelope: Envelope
     comments: tuple[Envelope, ...]
+    verification: Verification = UNVERIFIED
 
     @property
     def offer(self) -> HelpOffer:
@@ -219,6 +229,7 @@ class IncidentView:
     #: Creation time of the first report of this incident (the root of its chain).
     first_reported: int
     comments: tuple[Envelope, ...]  # on any version
+    verification: Verification = UNVERIFIED  # of this version
 
     @property
     def incident(self) -> Incident:
@@ -228,6 +239,7 @@ class IncidentView:
 @dataclass(frozen=True, slots=True)
 class ResourceView:
     envelope: Envelope  # the latest version
+    verification: Verification = UNVERIFIED  # of this version
 
     @property
     def resource(self) -> ResourcePoint:
@@ -359,7 +371,10 @@ def _household_order(household: HouseholdKey) -> tuple[int, bytes, str]:
 class _Index:
     """The deduplicated message set, sorted by (created, id), with its lookup tables."""
 
-    def __init__(self, messages: Iterable[Envelope], now: int) -> None:
+    def __init__(
+        self, messages: Iterable[Envelope], now: int, roles: Roles | None = None
+    ) -> None:
+        self.roles = Roles.without_charter() if roles is None else roles
         # One envelope per id. Two copies can differ only in their signature (an author who
         # signed the same bytes twice with a non-deterministic signer): keep the smallest, so
         # that the result never depends on which copy came first.
@@ -414,6 +429,10 @@ class _Index:
                     stack.append(parent)
         return list(seen.values())
 
+    def verification(self, env: Envelope) -> Verification:
+        marks, seen = self.cited_by(Kind.MARK, env), self.cited_by(Kind.CORROBORATION, env)
+        return verify(env, marks, seen, self.roles)
+
     def comments_on(self, *targets: Envelope) -> tuple[Envelope, ...]:
         found = {c.id: c for t in targets for c in self.cited_by(Kind.COMMENT, t) if self.live(c)}
         return tuple(sorted(found.values(), key=_order))
@@ -422,7 +441,7 @@ class _Index:
 def _alerts(ix: _Index, bridge_keys: frozenset[bytes]) -> tuple[AlertView, ...]:
     superseded = ix.replaced(Kind.ALERT)
     views = [
-        AlertView(env, min(a.created for a in ix.ancestors(env)))
+        AlertView(env, min(a.created for a in ix.ancestors(env)), ix.verification(env))
         for env in ix.by_kind[Kind.ALERT]
         if ix.shown(env)
         and env.id not in superseded
@@ -431,7 +450,12 @@ def _alerts(ix: _Index, bridge_keys: frozenset[bytes]) -> tuple[AlertView, ...]:
     return tuple(
         sorted(
             views,
-            key=lambda v: (v.exercise, -v.alert.severity, *_newest_first(v.envelope)),
+            key=lambda v: (
+                v.verification.marked_false,
+                v.exercise,
+                -v.alert.severity,
+                *_newest_first(v.envelope),
+            ),
         )
     )
 
@@ -467,7 +491,9 @@ def _request(ix: _Index, env: Envelope) -> RequestView:
         status = RequestStatus.CLAIMED
     else:
         status = RequestStatus.OPEN
-    return RequestView(env, status, claims, resolution, ix.comments_on(env))
+    return RequestView(
+        env, status, claims, resolution, ix.comments_on(env), ix.verification(env)
+    )
 
 
 def _requests(ix: _Index) -> tuple[RequestView, ...]:
@@ -475,7 +501,12 @@ def _requests(ix: _Index) -> tuple[RequestView, ...]:
     return tuple(
         sorted(
             views,
-            key=lambda v: (_STATUS_RANK[v.status], -v.request.urgency, *_order(v.envelope)),
+            key=lambda v: (
+                v.verification.marked_false,
+                _STATUS_RANK[v.status],
+                -v.request.urgency,
+                *_order(v.envelope),
+            ),
         )
     )
 
@@ -487,11 +518,13 @@ def _resolved_by_author(ix: _Index, env: Envelope) -> bool:
 
 def _offers(ix: _Index) -> tuple[OfferView, ...]:
     views = [
-        OfferView(env, ix.comments_on(env))
+        OfferView(env, ix.comments_on(env), ix.verification(env))
         for env in ix.by_kind[Kind.HELP_OFFER]
         if ix.shown(env) and not _resolved_by_author(ix, env)
     ]
-    return tuple(sorted(views, key=lambda v: _newest_first(v.envelope)))
+    return tuple(
+        sorted(views, key=lambda v: (v.verification.marked_false, *_newest_first(v.envelope)))
+    )
 
 
 def _checkins(ix: _Index) -> tuple[CheckInView, ...]:
@@ -522,16 +555,26 @@ def _incidents(ix: _Index) -> tuple[IncidentView, ...]:
         ):
             continue
         first = min(e.created for e in chain)
-        views.append(IncidentView(head, first, ix.comments_on(*chain)))
-    return tuple(sorted(views, key=lambda v: (-v.incident.severity, *_newest_first(v.envelope))))
-
-
-def _resources(ix: _Index) -> tuple[ResourceView, ...]:
-    views = [ResourceView(env) for env in _heads(ix, Kind.RESOURCE_POINT)]
+        views.append(IncidentView(head, first, ix.comments_on(*chain), ix.verification(head)))
     return tuple(
         sorted(
             views,
             key=lambda v: (
+                v.verification.marked_false,
+                -v.incident.severity,
+                *_newest_first(v.envelope),
+            ),
+        )
+    )
+
+
+def _resources(ix: _Index) -> tuple[ResourceView, ...]:
+    views = [ResourceView(env, ix.verification(env)) for env in _heads(ix, Kind.RESOURCE_POINT)]
+    return tuple(
+        sorted(
+            views,
+            key=lambda v: (
+                v.verification.marked_false,
                 not v.open,
                 v.resource.type,
                 normalise_name(v.resource.name),
@@ -555,13 +598,19 @@ def _households(ix: _Index, bridge_keys: frozenset[bytes]) -> tuple[HouseholdKey
 
 
 def derive(
-    messages: Iterable[Envelope], *, now: int, bridge_keys: frozenset[bytes] = frozenset()
+    messages: Iterable[Envelope],
+    *,
+    now: int,
+    bridge_keys: frozenset[bytes] = frozenset(),
+    trust: Roles | None = None,
 ) -> Board:
     """The board at ``now`` for a set of accepted envelopes (any order, duplicates allowed).
 
-    ``bridge_keys`` are the keys the zone trusts *now* to mirror official alerts.
+    ``bridge_keys`` are the keys the zone trusts *now* to mirror official alerts; ``trust``
+    the zone's roles at ``now`` (its bridges are added), None for a zone without a charter.
     """
-    ix = _Index(messages, now)
+    ix = _Index(messages, now, trust)
+    bridge_keys = frozenset(bridge_keys) | ix.roles.bridges
     return Board(
         now=now,
         alerts=_alerts(ix, bridge_keys),
@@ -580,7 +629,11 @@ def derive(
 
 def latest_alert(board: Board, *, exercise: bool = False) -> AlertView | None:
     """The most recently created active alert; exercises only if ``exercise`` is True."""
-    candidates = [v for v in board.alerts if exercise or not v.exercise]
+    candidates = [
+        v
+        for v in board.alerts
+        if (exercise or not v.exercise) and not v.verification.marked_false
+    ]
     return min(candidates, key=lambda v: _newest_first(v.envelope), default=None)
 
 
@@ -619,11 +672,15 @@ def overview(board: Board) -> Overview:
     alert = latest_alert(board)
     silent = 0 if alert is None else len(not_heard_from(board, since=alert.started))
     return Overview(
-        open_requests=sum(v.status is RequestStatus.OPEN for v in board.requests),
-        claimed_requests=sum(v.status is RequestStatus.CLAIMED for v in board.requests),
+        open_requests=sum(_counted(v, RequestStatus.OPEN) for v in board.requests),
+        claimed_requests=sum(_counted(v, RequestStatus.CLAIMED) for v in board.requests),
         not_heard_from=silent,
         since=None if alert is None else alert.started,
     )
+
+
+def _counted(view: RequestView, status: RequestStatus) -> bool:
+    return view.status is status and not view.verification.marked_false
 
 
 def requests_for_need(board: Board, need: Need) -> tuple[RequestView, ...]:

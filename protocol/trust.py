@@ -182,6 +182,11 @@ class Roles:
     def bridges(self) -> frozenset[bytes]:
         return self.holders(Role.BRIDGE)
 
+    @property
+    def households(self) -> frozenset[bytes]:
+        """The keys vouched for as households (relays and coordinators are vouched too)."""
+        return self.holders(Role.HOUSEHOLD)
+
     def granted_by(self, key: bytes) -> tuple[tuple[bytes, Grant], ...]:
         """The grants (subject, grant) that depend on ``key``'s vouches: what revoking it
         would undo, unless someone else vouches for them too."""
