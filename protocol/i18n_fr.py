@@ -1022,6 +1022,23 @@ FR: Final[Mapping[str, str]] = {
         "« {text} » n'est pas une radio : écrivez tcp:HÔTE[:PORT] (par ex. tcp:127.0.0.1:4403) "
         'ou serial:APPAREIL (par ex. serial:/dev/ttyUSB0)'
     ),
+    # --- node/bridge/, node/report/ and their commands (the town-hall bridge) ---
+    "{path} has no [bridge] table: a bridge needs its official sources and the zone's area "
+    '(see the README, "Town-hall bridge")': (
+        "{path} n'a pas de table [bridge] : une passerelle a besoin de ses sources officielles "
+        "et de la zone couverte (voir le README, « Town-hall bridge »)"
+    ),
+    "{path}: [bridge.area] is empty: give the zone's polygon, circle or geocodes": (
+        "{path} : [bridge.area] est vide : donnez le polygone, le cercle ou les géocodes de la "
+        "zone"
+    ),
+    "{path}: the bridge has nothing to read: add a [[bridge.source]] or a folder": (
+        "{path} : la passerelle n'a rien à lire : ajoutez une [[bridge.source]] ou un dossier"
+    ),
+    "{path}: [bridge] {key} must be {expected}; found {value}": (
+        "{path} : [bridge] {key} doit être {expected} ; trouvé : {value}"
+    ),
+    # --- end of the town-hall bridge ---
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).
