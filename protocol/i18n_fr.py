@@ -862,12 +862,20 @@ FR: Final[Mapping[str, str]] = {
     "choose one": "choisissez une valeur",
     "Active alerts ({n})": "Alertes en cours ({n})",
     "Active alerts": "Alertes en cours",
-    "verified": "vérifiée",
     "Only its author can update this message.": (
         "Seul son auteur peut mettre à jour ce message."
     ),
     "No active alert.": "Aucune alerte en cours.",
     "Select a line first.": "Choisissez d'abord une ligne.",
+    "Only another household can confirm what you reported.": (
+        "Seul un autre foyer peut confirmer ce que vous avez signalé."
+    ),
+    "official": "source officielle",
+    "confirmed": "vérification faite",
+    "corroborated": "témoins voisins",
+    "unverified": "à vérifier",
+    "marked false": "démenti",
+    "verification": "vérification",
     "New {kind}": "Nouveau message : {kind}",
     "Post a message": "Publier un message",
     "Post": "Publier",
@@ -956,6 +964,8 @@ FR: Final[Mapping[str, str]] = {
     "Comment": "Commenter",
     "Contrast": "Contraste",
     "Filter": "Filtrer",
+    "I saw it too": "Je l'ai vu aussi",
+    "Mark": "Vérifier",
     "I visited them": "J'y suis passé",
     "I'm safe": "Je suis en sécurité",
     "My news": "Mes nouvelles",

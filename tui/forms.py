@@ -42,7 +42,16 @@ COMPOSABLE: tuple[k.Kind, ...] = (
 )
 
 #: Kinds that refer to one earlier message (the form asks for it unless it is given).
-TARGETED = frozenset({k.Kind.CLAIM, k.Kind.RESOLUTION, k.Kind.COMMENT, k.Kind.RETRACTION})
+TARGETED = frozenset(
+    {
+        k.Kind.CLAIM,
+        k.Kind.RESOLUTION,
+        k.Kind.COMMENT,
+        k.Kind.RETRACTION,
+        k.Kind.CORROBORATION,
+        k.Kind.MARK,
+    }
+)
 
 #: Fields the app never asks for: an official mirror's source (bridges only), its origin,
 #: and the handset a message was relayed for (radio gateways only).

@@ -6,7 +6,9 @@ into :class:`NodeFacts`, and derives a :class:`Snapshot` from both with
 :func:`protocol.state.derive`. Screens only ever read snapshots.
 
 Fields the node does not report yet (radio link, airtime, bridge last seen, the relay roster,
-verification levels) are ``None`` here and shown as "—" or left out; nothing is made up.
+the zone's charter) are ``None`` here and shown as "—" or left out; nothing is made up.
+Verification levels come from :mod:`protocol.trust`: with the charter when the node reports
+it, else from what needs none (official mirrors of the zone's bridges, corroborations).
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from typing import Any
 
 from protocol import kinds as k
 from protocol import state
+from protocol.charter import Charter, decode_charter
 from protocol.envelope import Envelope, decode, lifetime_to_outlive
 from protocol.errors import EntraideError
 from protocol.state import Board, HouseholdKey, NotHeard, Overview, RequestView
+from protocol.trust import Roles, VerificationState, derive_roles
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -66,6 +70,8 @@ class NodeFacts:
     roster: tuple[HouseholdKey, ...] | None = None
     #: Keys the zone trusts for official alerts, when the node reports them.
     bridge_keys: frozenset[bytes] | None = None
+    #: The zone's charter (founders, relays, bridges), when the node reports it.
+    charter: Charter | None = None
 
     @classmethod
     def from_status(cls, status: Mapping[str, Any]) -> NodeFacts:
@@ -80,6 +86,7 @@ class NodeFacts:
         bridge_keys = status.get("bridge_keys")
         household = status.get("household")
         return cls(
+            charter=_charter(status.get("charter")),
             household=bytes.fromhex(household) if isinstance(household, str) else b"",
             fingerprint=str(status.get("fingerprint") or ""),
             zone_id=str(zone.get("id") or ""),
@@ -98,6 +105,16 @@ class NodeFacts:
             if not isinstance(bridge_keys, list)
             else frozenset(bytes.fromhex(b) for b in bridge_keys if isinstance(b, str)),
         )
+
+
+def _charter(text: Any) -> Charter | None:
+    """The zone's charter from its text form, if the node gives a valid one."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return decode_charter(text).charter
+    except (EntraideError, ValueError):
+        return None
 
 
 class MessageSet:
@@ -163,7 +180,7 @@ class PlaceRollup:
         return self.safe + self.need_help + self.other
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Snapshot:
     """Everything the screens show at one moment."""
 
@@ -173,6 +190,10 @@ class Snapshot:
     overview: Overview
     #: Households without news since the latest real alert started (empty without one).
     not_heard: tuple[NotHeard, ...]
+    #: Who holds which role in the zone now.
+    roles: Roles = field(compare=False)
+    #: The view of every alert, request, offer, incident and resource point, by id.
+    views: Mapping[bytes, Any] = field(compare=False)
 
     @property
     def now(self) -> int:
@@ -186,24 +207,34 @@ class Snapshot:
     def my_checkin(self) -> state.CheckInView | None:
         return self.board.checkin_of(self.me)
 
+    @property
+    def i_mark(self) -> bool:
+        """Whether my verdicts count: I am a relay or a coordinator of the zone."""
+        return self.roles.has(self.me, k.Role.RELAY, k.Role.COORDINATOR)
+
 
 def build_snapshot(messages: MessageSet, facts: NodeFacts, now: int) -> Snapshot:
     # Without the zone's bridge list from the node, trust the official alerts it stored: the
     # node only accepts one from a bridge of the zone.
     bridges = facts.bridge_keys if facts.bridge_keys is not None else messages.official_authors()
-    board = state.derive(messages, now=now, bridge_keys=bridges)
+    roles = derive_roles(facts.charter, messages, now=now, bridge_keys=bridges)
+    board = state.derive(messages, now=now, bridge_keys=bridges, trust=roles)
     summary = state.overview(board)
     not_heard = () if summary.since is None else state.not_heard_from(board, since=summary.since)
-    return Snapshot(board, facts, messages, summary, not_heard)
+    views: dict[bytes, Any] = {}
+    for group in (board.alerts, board.requests, board.offers, board.incidents, board.resources):
+        views.update((v.envelope.id, v) for v in group)
+    return Snapshot(board, facts, messages, summary, not_heard, roles, views)
 
 
 # --- views for the screens -----------------------------------------------------------------
 
 
-def verification_of(view: object) -> str | None:
-    """The verification level the trust model gives a message, when it gives one."""
-    value = getattr(view, "verification", None)
-    return None if value is None else str(value)
+def verification_of(view: object) -> VerificationState | None:
+    """How far the trust model verified a report or request (None for what it does not
+    verify, such as check-ins)."""
+    state_ = getattr(getattr(view, "verification", None), "state", None)
+    return state_ if isinstance(state_, VerificationState) else None
 
 
 def filter_requests(

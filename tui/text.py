@@ -10,6 +10,7 @@ from protocol import kinds as k
 from protocol import state
 from protocol.i18n import label, tr
 from protocol.state import Board, HouseholdKey, RequestStatus
+from protocol.trust import VerificationState
 
 #: What the app shows for a value the node does not report.
 NONE = "—"
@@ -111,6 +112,46 @@ CHECKIN_STYLE = {
     k.CheckInStatus.INJURED: "bold white on red",
     k.CheckInStatus.NOBODY_HOME: "yellow",
 }
+
+
+VERIFICATION_STYLE = {
+    VerificationState.OFFICIAL: "bold green",
+    VerificationState.CONFIRMED: "green",
+    VerificationState.CORROBORATED: "cyan",
+    VerificationState.UNVERIFIED: "dim",
+    VerificationState.MARKED_FALSE: "bold red strike",
+}
+
+#: A one-character mark for narrow columns (unverified: none).
+VERIFICATION_MARK = {
+    VerificationState.OFFICIAL: " ✓",
+    VerificationState.CONFIRMED: " ✓",
+    VerificationState.CORROBORATED: " +",
+    VerificationState.UNVERIFIED: "",
+    VerificationState.MARKED_FALSE: " ✗",
+}
+
+
+def verification_label(level: VerificationState, lang: str) -> str:
+    return {
+        VerificationState.OFFICIAL: tr("official", lang),
+        VerificationState.CONFIRMED: tr("confirmed", lang),
+        VerificationState.CORROBORATED: tr("corroborated", lang),
+        VerificationState.UNVERIFIED: tr("unverified", lang),
+        VerificationState.MARKED_FALSE: tr("marked false", lang),
+    }[level]
+
+
+def verification_cell(level: VerificationState | None, lang: str) -> Text:
+    if level is None:
+        return Text(NONE)
+    return Text(verification_label(level, lang), style=VERIFICATION_STYLE[level])
+
+
+def verification_mark(level: VerificationState | None) -> Text:
+    if level is None:
+        return Text()
+    return Text(VERIFICATION_MARK[level], style=VERIFICATION_STYLE[level])
 
 
 def severity_cell(severity: k.Severity, lang: str) -> Text:

@@ -127,7 +127,7 @@ async def test_post_a_help_request(real_node: RealNode) -> None:
             "the new request on the board",
         )
         table = app.screen.query_one("#requests", BoardTable)
-        assert any("8 rue Haute" in str(table.get_row(key)) for key in table.rows)
+        assert any("8 rue Haute" in table.row_text(key.value) for key in table.rows)
     (request,) = [
         e
         for e in envelopes_of(real_node, k.Kind.HELP_REQUEST)
@@ -167,7 +167,7 @@ async def test_claim_and_resolve_a_request(real_node: RealNode) -> None:
         app.screen.query_one("#field-eta_minutes", Input).value = "30m"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: status() is RequestStatus.CLAIMED, "the claim")
-        assert "claimed by you" in str(app.screen.query_one("#requests", BoardTable).get_row(key))
+        assert "claimed by you" in app.screen.query_one("#requests", BoardTable).row_text(key)
 
         select_row(app.screen.query_one("#requests", BoardTable), key)
         await pilot.press("r")

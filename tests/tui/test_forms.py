@@ -119,7 +119,15 @@ def test_a_claim_asks_when_you_will_be_there() -> None:
 
 
 def test_targeted_kinds() -> None:
-    assert {k.Kind.CLAIM, k.Kind.RESOLUTION, k.Kind.COMMENT, k.Kind.RETRACTION} == TARGETED
+    assert {
+        k.Kind.CLAIM,
+        k.Kind.RESOLUTION,
+        k.Kind.COMMENT,
+        k.Kind.RETRACTION,
+        k.Kind.CORROBORATION,
+        k.Kind.MARK,
+    } == TARGETED
+    assert [f.name for f in form_fields(k.Kind.MARK)] == ["verdict", "text", "lifetime"]
 
 
 def test_values_from_a_body_fill_the_same_form_back() -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 
-from tui_scenario import ME, NEIGHBOURS, NOW, FakeNode, neighbourhood, pub, sign, status
+from tui_scenario import BRIDGE, ME, NEIGHBOURS, NOW, FakeNode, neighbourhood, pub, sign, status
 
 from protocol import kinds as k
 from protocol.state import RequestStatus
+from protocol.trust import VerificationState
 from tui.model import (
     MessageSet,
     NodeFacts,
@@ -132,12 +133,22 @@ def test_a_claim_outlives_its_request() -> None:
     assert outliving_lifetime(k.Kind.CLAIM, [], NOW) is None
 
 
-def test_verification_is_shown_only_when_given() -> None:
-    class Marked:
-        verification = "confirmed by a relay"
-
-    assert verification_of(object()) is None
-    assert verification_of(Marked()) == "confirmed by a relay"
+def test_verification_levels_come_from_the_trust_model() -> None:
+    snap = snapshot_of()
+    official, community = snap.board.alerts
+    assert verification_of(official) is VerificationState.OFFICIAL
+    assert verification_of(community) is VerificationState.UNVERIFIED
+    assert verification_of(snap.board.checkins[0]) is None  # check-ins are not verified
+    # Independent neighbours who saw it too corroborate a report.
+    incident = snap.board.incidents[0].envelope
+    seen = [
+        sign(k.Corroboration(text="vu"), neighbour, 1, (incident,))
+        for neighbour in [*NEIGHBOURS, BRIDGE]
+        if pub(neighbour) != incident.author
+    ]
+    again = snapshot_of([*neighbourhood(), *seen])
+    assert verification_of(again.views[incident.id]) is VerificationState.CORROBORATED
+    assert not again.i_mark  # no charter: nobody is a relay
 
 
 def test_words() -> None:

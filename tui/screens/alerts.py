@@ -12,12 +12,13 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
 from protocol import kinds as k
+from protocol.envelope import Envelope
 from protocol.i18n import tr
 
 from ..forms import values_from_body
 from ..messages import ComposeRequested
 from ..model import Snapshot, verification_of
-from ..text import NONE, ago, alert_source, one_line, severity_cell
+from ..text import ago, alert_source, one_line, severity_cell, verification_cell
 from ..widgets.board_table import BoardTable
 from ..widgets.details import message_details
 from .base import MainScreen
@@ -30,6 +31,8 @@ class AlertsScreen(MainScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "new_alert", "New alert"),
         Binding("u", "update_alert", "Update mine"),
+        Binding("plus", "corroborate", "I saw it too", key_display="+"),
+        Binding("x", "mark", "Mark"),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -39,7 +42,7 @@ class AlertsScreen(MainScreen):
             yield BoardTable(
                 tr("severity", lang),
                 tr("source", lang),
-                tr("verified", lang),
+                tr("verification", lang),
                 tr("when", lang),
                 tr("headline", lang),
                 id="alerts-table",
@@ -59,7 +62,7 @@ class AlertsScreen(MainScreen):
                     (
                         severity_cell(v.alert.severity, lang),
                         alert_source(v, lang),
-                        verification_of(v) or NONE,
+                        verification_cell(verification_of(v), lang),
                         ago(v.envelope.created, now, lang),
                         one_line(v.alert.headline, 50),
                     ),
@@ -86,6 +89,9 @@ class AlertsScreen(MainScreen):
         env, snapshot = self.envelope_of(event.row_key.value), self.snapshot
         if env is not None and snapshot is not None:
             self.app.push_screen(MessageScreen(env, snapshot, self.lang))
+
+    def selected(self) -> Envelope | None:
+        return self.envelope_of(self.query_one("#alerts-table", BoardTable).selected_key)
 
     def action_new_alert(self) -> None:
         self.post_message(ComposeRequested(k.Kind.ALERT))

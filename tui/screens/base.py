@@ -8,9 +8,11 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.screen import Screen
 
+from protocol import kinds as k
 from protocol.envelope import Envelope
 from protocol.i18n import tr
 
+from ..messages import ComposeRequested
 from ..model import Snapshot
 from ..shared import shared
 from ..widgets.keybar import KeyBar
@@ -25,6 +27,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self._stale = True  # a snapshot came while another screen was in front
         self._recompose = False  # the language changed while another screen was in front
+        self._recomposing = False
 
     @property
     def lang(self) -> str:
@@ -49,7 +52,7 @@ class MainScreen(Screen[None]):
         self.refresh_view()
 
     def _snapshot_changed(self, _: object) -> None:
-        if self.is_current:
+        if self.is_current and not self._recomposing:
             self.refresh_view()
         else:
             self._stale = True
@@ -63,7 +66,11 @@ class MainScreen(Screen[None]):
     async def _translate(self) -> None:
         self._recompose = False
         focused = self.focused.id if self.focused is not None else None
-        await self.recompose()
+        self._recomposing = True  # no snapshot is shown while the widgets are replaced
+        try:
+            await self.recompose()
+        finally:
+            self._recomposing = False
         if focused is not None:
             self.query_one(f"#{focused}").focus()
         else:
@@ -100,3 +107,32 @@ class MainScreen(Screen[None]):
 
     def nothing_selected(self) -> None:
         self.notify(tr("Select a line first.", self.lang), severity="warning")
+
+    def selected(self) -> Envelope | None:
+        """The message under the cursor (screens with a list of reports say which)."""
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "mark":  # only relays' and coordinators' verdicts count
+            snapshot = self.snapshot
+            return snapshot is not None and snapshot.i_mark
+        return True
+
+    def action_corroborate(self) -> None:
+        """I saw it too: one more independent neighbour for the selected report."""
+        env, snapshot = self.selected(), self.snapshot
+        if env is None or snapshot is None:
+            self.nothing_selected()
+            return
+        if env.author == snapshot.me:
+            self.notify(tr("Only another household can confirm what you reported.", self.lang))
+            return
+        self.post_message(ComposeRequested(k.Kind.CORROBORATION, target=env))
+
+    def action_mark(self) -> None:
+        """A relay's verdict on the selected report: confirmed, or false."""
+        env = self.selected()
+        if env is None:
+            self.nothing_selected()
+            return
+        self.post_message(ComposeRequested(k.Kind.MARK, target=env))

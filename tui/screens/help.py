@@ -17,8 +17,15 @@ from protocol.envelope import Envelope
 from protocol.i18n import label, tr
 
 from ..messages import ComposeRequested
-from ..model import Snapshot, filter_requests, may_resolve
-from ..text import STATUS_STYLE, URGENCY_STYLE, one_line, request_status, who
+from ..model import Snapshot, filter_requests, may_resolve, verification_of
+from ..text import (
+    STATUS_STYLE,
+    URGENCY_STYLE,
+    one_line,
+    request_status,
+    verification_mark,
+    who,
+)
 from ..widgets.board_table import BoardTable, Row
 from ..widgets.details import message_summary
 from .base import MainScreen
@@ -38,6 +45,8 @@ class HelpScreen(MainScreen):
         Binding("a", "ask", "Ask for help"),
         Binding("o", "offer", "Offer help"),
         Binding("f", "filter", "Filter"),
+        Binding("plus", "corroborate", "I saw it too", key_display="+"),
+        Binding("x", "mark", "Mark"),
     ]
 
     def __init__(self) -> None:
@@ -46,6 +55,7 @@ class HelpScreen(MainScreen):
         self.min_urgency: k.RequestUrgency | None = None
         self.only_mine = False
         self.hide_resolved = False
+        self._rows: dict[tuple[object, ...], Row] = {}
 
     def compose_body(self) -> ComposeResult:
         lang = self.lang
@@ -95,7 +105,6 @@ class HelpScreen(MainScreen):
 
     def on_mount(self) -> None:
         self.query_one("#requests", BoardTable).focus()
-        super().on_mount()
 
     # --- showing ---------------------------------------------------------------------
 
@@ -109,8 +118,9 @@ class HelpScreen(MainScreen):
             include_resolved=not self.hide_resolved,
         )
         self.query_one("#requests", BoardTable).show_rows(
-            [request_row(v, me, lang) for v in requests]
+            [self._row(v, me, lang) for v in requests]
         )
+
         mine_claimed = len(state.claimed_by(snapshot.board, me))
         title = tr("Help requests ({n})", lang, n=len(requests))
         if mine_claimed:
@@ -125,6 +135,29 @@ class HelpScreen(MainScreen):
         self.query_one("#offers", BoardTable).show_rows([offer_row(o, me, lang) for o in offers])
         self.query_one("#offers-box").border_title = tr("Help offers ({n})", lang, n=len(offers))
         self._preview()
+
+    def _row(self, view: state.RequestView, me: bytes, lang: str) -> Row:
+        """A request's row, built once for each state of the request (large boards change a
+        few rows at a time)."""
+        key = (
+            view.envelope.id,
+            view.status,
+            view.claimers,
+            view.resolved_by,
+            len(view.comments),
+            verification_of(view),
+            me,
+            lang,
+        )
+        row = self._rows.get(key)
+        if row is None:
+            if (
+                len(self._rows)
+                > 4 * len(self.snapshot.board.requests if self.snapshot else ()) + 64
+            ):
+                self._rows.clear()
+            row = self._rows[key] = request_row(view, me, lang)
+        return row
 
     def _preview(self) -> None:
         preview = self.query_one("#help-preview", Static)
@@ -153,26 +186,35 @@ class HelpScreen(MainScreen):
 
     # --- filters ---------------------------------------------------------------------
 
+    # Each handler shows the board again only on a real change: the widgets also report
+    # the value they start with.
+
     @on(Select.Changed, "#need")
     def _need_changed(self, event: Select.Changed) -> None:
-        self.need = event.value if isinstance(event.value, k.Need) else None
-        self.refresh_view()
+        need = event.value if isinstance(event.value, k.Need) else None
+        if need != self.need:
+            self.need = need
+            self.refresh_view()
 
     @on(Select.Changed, "#urgency")
     def _urgency_changed(self, event: Select.Changed) -> None:
         value = event.value
-        self.min_urgency = value if isinstance(value, k.RequestUrgency) else None
-        self.refresh_view()
+        urgency = value if isinstance(value, k.RequestUrgency) else None
+        if urgency != self.min_urgency:
+            self.min_urgency = urgency
+            self.refresh_view()
 
     @on(Checkbox.Changed, "#mine")
     def _mine_changed(self, event: Checkbox.Changed) -> None:
-        self.only_mine = event.value
-        self.refresh_view()
+        if event.value != self.only_mine:
+            self.only_mine = event.value
+            self.refresh_view()
 
     @on(Checkbox.Changed, "#hide-resolved")
     def _resolved_changed(self, event: Checkbox.Changed) -> None:
-        self.hide_resolved = event.value
-        self.refresh_view()
+        if event.value != self.hide_resolved:
+            self.hide_resolved = event.value
+            self.refresh_view()
 
     def action_toggle_mine(self) -> None:
         self.query_one("#mine", Checkbox).toggle()
@@ -233,6 +275,7 @@ def request_row(view: state.RequestView, me: bytes, lang: str) -> Row:
         need.append(f" ×{req.people}", style="bold")
     if req.vulnerable:
         need.append(" ⚠", style="bold red")
+    need.append_text(verification_mark(verification_of(view)))
     if view.status is state.RequestStatus.CLAIMED:
         claimers = ", ".join(tr("you", lang) if c == me else who(c) for c in view.claimers)
         details = tr("claimed by {who}", lang, who=claimers)

@@ -17,8 +17,8 @@ from protocol.i18n import label, tr
 
 from ..forms import values_from_body
 from ..messages import ComposeRequested
-from ..model import Snapshot
-from ..text import ago, one_line, severity_cell
+from ..model import Snapshot, verification_of
+from ..text import ago, one_line, severity_cell, verification_mark
 from ..widgets.board_table import BoardTable
 from ..widgets.details import message_summary
 from .base import MainScreen
@@ -34,6 +34,8 @@ class PlacesScreen(MainScreen):
         Binding("u", "update", "Update mine"),
         Binding("r", "close", "Close mine"),
         Binding("n", "comment", "Comment"),
+        Binding("plus", "corroborate", "I saw it too", key_display="+"),
+        Binding("x", "mark", "Mark"),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -68,7 +70,9 @@ class PlacesScreen(MainScreen):
                 (
                     v.envelope.id.hex(),
                     (
-                        label(v.incident.type, lang),
+                        Text(label(v.incident.type, lang)).append_text(
+                            verification_mark(verification_of(v))
+                        ),
                         severity_cell(v.incident.severity, lang),
                         one_line(v.incident.place, 20),
                         ago(v.envelope.created, now, lang),
@@ -88,7 +92,9 @@ class PlacesScreen(MainScreen):
                 (
                     v.envelope.id.hex(),
                     (
-                        label(v.resource.type, lang),
+                        Text(label(v.resource.type, lang)).append_text(
+                            verification_mark(verification_of(v))
+                        ),
                         one_line(v.resource.name, 24),
                         Text(tr("open", lang), style="green")
                         if v.open

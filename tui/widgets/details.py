@@ -17,8 +17,8 @@ from protocol.i18n import label, tr
 from protocol.schema import Point
 
 from ..forms import field_label
-from ..model import Snapshot
-from ..text import ago, clock, duration, who
+from ..model import Snapshot, verification_of
+from ..text import ago, clock, duration, verification_cell, who
 
 _TIME_FIELDS = frozenset({"drill_start", "drill_end"})
 
@@ -82,6 +82,11 @@ def message_details(env: Envelope, snapshot: Snapshot, lang: str) -> RenderableT
         tr("{label}:", lang, label=tr("expires", lang)),
         f"{clock(env.expires)} ({ago(env.expires, now, lang)})",
     )
+    level = verification_of(snapshot.views.get(env.id))
+    if level is not None:
+        facts.add_row(
+            tr("{label}:", lang, label=tr("verification", lang)), verification_cell(level, lang)
+        )
     parts: list[RenderableType] = [head, facts, body_table(env, snapshot, lang)]
     related = snapshot.messages.citing(env)
     if related:
