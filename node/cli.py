@@ -958,6 +958,197 @@ def cmd_tui(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bridge(ctx: Context, args: argparse.Namespace) -> int:
+    import trio  # the daemon's and the bridge's imports stay out of the other commands
+
+    from .bridge.run import bridge_once, run_bridge, summary
+    from .bridge.settings import load_bridge_settings
+    from .daemon import NodeOptions, home_lock, open_node
+    from .lora import RadioOptions
+
+    config, identity = ctx.config(), ctx.identity()
+    settings = load_bridge_settings(ctx.home, language=config.language)
+    me = identity.public_key
+    if me not in config.zone.bridge_keys:  # this node stores the mirrors it signs
+        zone = dataclasses.replace(config.zone, bridge_keys=[*config.zone.bridge_keys, me])
+        config = dataclasses.replace(config, zone=zone)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(name)s: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+        stream=ctx.err,
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if not ctx.as_json:
+        print(
+            tr(
+                "Bridge key {key} (fingerprint {fingerprint}): the zone's coordinator adds it "
+                "to bridge_keys on every node, or their nodes ignore its alerts.",
+                ctx.lang,
+                key=me.hex(),
+                fingerprint=identity.fingerprint,
+            ),
+            file=ctx.err,
+        )
+    options = NodeOptions(
+        listen=tuple(args.listen) or NodeOptions().listen,
+        mdns=not args.no_mdns,
+        wifi=not args.offline and not args.once,
+        extra_peers=tuple(args.peer),
+        radio=None
+        if args.radio is None or args.once
+        else RadioOptions(args.radio, handset_lang=config.language),
+    )
+    with home_lock(ctx.home):
+        node = open_node(ctx.home, config, identity, options)
+        try:
+            if args.once:
+                reports, outcomes = trio.run(bridge_once, node, settings)
+            else:
+                stopped_by = trio.run(run_bridge, node, settings)
+        finally:
+            node.store.close()
+    if not args.once:
+        print(
+            tr(
+                "Bridge stopped ({signal}). Every message received was kept.",
+                ctx.lang,
+                signal=stopped_by,
+            ),
+            file=ctx.err,
+        )
+        return EXIT_OK
+    result = summary(reports, outcomes) | {"bridge_key": me.hex()}
+    if ctx.as_json:
+        ctx.emit_json(result)
+    else:
+        for source in result["sources"]:
+            if source["ok"]:
+                counts = ", ".join(
+                    f"{n} {_outcome_word(status, ctx.lang)}"
+                    for status, n in sorted(source["counts"].items())
+                )
+                ctx.say(f"{source['source']}: {counts or tr('nothing new', ctx.lang)}")
+            else:
+                ctx.say(
+                    tr(
+                        "{source}: not read ({reason}); the alerts already mirrored stay",
+                        ctx.lang,
+                        source=source["source"],
+                        reason=source["error"]["message"],
+                    )
+                )
+            for url, reason in source["refused_links"]:
+                ctx.say(f"  {_outcome_word('refused', ctx.lang)} ({reason}): {url}")
+            for doc in source["documents"]:
+                _say_outcome(ctx, doc)
+        for doc in result["folders"]:
+            _say_outcome(ctx, doc)
+    failed = any(not s["ok"] for s in result["sources"])
+    return EXIT_REJECTED if failed else EXIT_OK
+
+
+def _outcome_word(status: str, lang: str) -> str:
+    return {
+        "mirrored": tr("mirrored", lang),
+        "cancelled": tr("cancelled", lang),
+        "skipped": tr("not mirrored", lang),
+        "rejected": tr("rejected", lang),
+        "refused": tr("link not followed", lang),
+    }.get(status, status)
+
+
+def _say_outcome(ctx: Context, doc: dict[str, Any]) -> None:
+    if doc["reason"] == "duplicate":
+        return
+    what = doc["cap"][1] if doc["cap"] else doc["where"]
+    reason = f" ({doc['reason']})" if doc["reason"] else ""
+    ctx.say(f"  {_outcome_word(doc['status'], ctx.lang)}{reason}: {what}")
+
+
+def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
+    from .report import (
+        FORMATS,
+        ReflexSheet,
+        build_situation,
+        verify_report,
+        write_reflex_sheet,
+        write_situation_report,
+    )
+    from .report.reflex import load_contacts, resource_lines
+
+    if args.what == "verify":
+        if not args.folder:
+            raise UsageError(tr("give the report's folder: entraide report verify DIR", ctx.lang))
+        verified = verify_report(Path(args.folder), args.key)
+        if ctx.as_json:
+            ctx.emit_json(
+                {
+                    "signer": verified.signer.hex(),
+                    "fingerprint": verified.fingerprint,
+                    "files": list(verified.files),
+                }
+            )
+        else:
+            ctx.say(
+                tr(
+                    "Signature valid: {count} file(s) signed by the key of fingerprint "
+                    "{fingerprint}.",
+                    ctx.lang,
+                    count=len(verified.files),
+                    fingerprint=verified.fingerprint,
+                )
+            )
+        return EXIT_OK
+    config, identity = ctx.config(), ctx.identity()
+    zone = config.zone
+    with ctx.open_store() as store:
+        messages = store.live(ctx.now, zone=zone.zone_id)
+    out = Path(args.out) if args.out else ctx.home / "reports"
+    if args.what == "reflex":
+        board = state.derive(messages, now=ctx.now, bridge_keys=frozenset(zone.bridge_keys))
+        sheet = ReflexSheet(
+            zone_name=zone.name,
+            zone_id=zone.zone_id.hex(),
+            now=ctx.now,
+            lang=ctx.lang,
+            signer_fingerprint=identity.fingerprint,
+            bridge_keys=tuple(zone.bridge_keys),
+            contacts=() if args.contacts is None else load_contacts(Path(args.contacts), ctx.lang),
+            resources=resource_lines(board.resources, ctx.lang),
+        )
+        files = write_reflex_sheet(out, sheet, identity)
+    else:
+        situation = build_situation(
+            messages,
+            now=ctx.now,
+            zone_name=zone.name,
+            zone_id=zone.zone_id,
+            bridge_keys=frozenset(zone.bridge_keys),
+            signing_key=identity.signing_key,
+            fingerprint=identity.fingerprint,
+            lang=ctx.lang,
+            since=args.since,
+        )
+        formats = tuple(dict.fromkeys(args.format or FORMATS))
+        files = write_situation_report(out, situation, identity, formats)
+    if ctx.as_json:
+        ctx.emit_json({"files": [str(f) for f in files], "fingerprint": identity.fingerprint})
+    else:
+        ctx.say(tr("Report written and signed:", ctx.lang))
+        for path in files:
+            ctx.say(f"  {path}")
+        ctx.say(
+            tr(
+                "Signer fingerprint: {fingerprint} (check it with: entraide report verify {dir})",
+                ctx.lang,
+                fingerprint=identity.fingerprint,
+                dir=str(out),
+            )
+        )
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Context, argparse.Namespace], int]] = {
     "radio-emulator": cmd_radio_emulator,
     "init": cmd_init,
@@ -970,6 +1161,8 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], int]] = {
     "node": cmd_node,
     "status": cmd_status,
     "tui": cmd_tui,
+    "bridge": cmd_bridge,
+    "report": cmd_report,
 }
 
 

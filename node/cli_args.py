@@ -422,6 +422,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
 
     _add_node_parsers(sub, common, lang)
     _add_radio_emulator_parser(sub, common, lang)
+    _add_bridge_parsers(sub, common, lang)
     return parser
 
 
@@ -1081,4 +1082,140 @@ def _add_radio_emulator_parser(sub: Any, common: argparse.ArgumentParser, lang: 
         "--log-lines",
         action="store_true",
         help=t("write log text between frames, as a radio with debug output does"),
+    )
+
+
+# ---------------------------------------------------------------- bridge and report
+
+
+def _add_bridge_parsers(sub: Any, common: argparse.ArgumentParser, lang: str) -> None:
+    def t(msgid: str, **params: object) -> str:
+        return tr(msgid, lang, **params)
+
+    p = sub.add_parser(
+        "bridge",
+        parents=[common],
+        help=t("run this node as the town-hall bridge: official alerts in, signed mirrors out"),
+        description=t(
+            "Run the node (Wi-Fi, control socket, optional radio) and mirror official CAP "
+            "alerts into the zone: it reads the sources and folders of the [bridge] table of "
+            "config.toml, keeps the alerts whose area touches the zone's, and signs each one "
+            "with this node's key, the bridge key. Updates and cancellations replace or "
+            "withdraw what was mirrored; a source that fails changes nothing. The bridge key "
+            "is printed at start: the zone's coordinator adds it to the bridge keys of every "
+            "node."
+        ),
+        epilog=t(
+            "Examples:\n"
+            "  entraide bridge\n"
+            "  entraide bridge --once --json\n"
+            "  entraide bridge --offline --log-level debug"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help=t(
+            "read every source once, store what it mirrors and exit (exit code 4 if a source "
+            "could not be read)"
+        ),
+    )
+    p.add_argument(
+        "--listen",
+        metavar="MULTIADDR",
+        type=_arg_type(parse_listen, lang, "address"),
+        action="append",
+        default=[],
+        help=t("address to listen on (repeatable; default /ip4/0.0.0.0/tcp/4747)"),
+    )
+    p.add_argument(
+        "--peer",
+        metavar="MULTIADDR",
+        type=_arg_type(parse_peer, lang, "peer"),
+        action="append",
+        default=[],
+        help=t("also dial this peer, besides the zone's list (repeatable)"),
+    )
+    p.add_argument(
+        "--no-mdns",
+        action="store_true",
+        help=t("do not look for neighbours with multicast DNS (routers that filter multicast)"),
+    )
+    p.add_argument(
+        "--radio",
+        metavar=t("DEVICE"),
+        type=_arg_type(parse_radio, lang, "radio"),
+        help=t(
+            "the node's Meshtastic radio: tcp:HOST[:PORT] (a networked device, or "
+            "`entraide radio-emulator`) or serial:/dev/ttyUSB0"
+        ),
+    )
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        help=t("no Wi-Fi at all: only serve the local apps (and files carried by hand)"),
+    )
+    p.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning"],
+        default="info",
+        help=t("how much activity to log (default: info)"),
+    )
+
+    p = sub.add_parser(
+        "report",
+        parents=[common],
+        help=t("write a signed situation report, or the reflex sheet, for the authorities"),
+        description=t(
+            "situation: the zone's situation for the mayor and the emergency services (open "
+            "help requests by urgency, households not heard from since the alert, vulnerable "
+            "neighbours not yet visited, incidents, resource points) as GeoJSON, CSV, a "
+            "printable HTML page and a PDF. reflex: the printable reflex sheet and phone tree, "
+            "for when every network is down. Files are signed with this node's key "
+            "(manifest.txt and manifest.sig); verify DIR checks them."
+        ),
+        epilog=t(
+            "Examples:\n"
+            "  entraide report --out /media/usb/rapport\n"
+            "  entraide report reflex --contacts contacts.csv\n"
+            "  entraide report verify /media/usb/rapport"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "what",
+        nargs="?",
+        default="situation",
+        choices=["situation", "reflex", "verify"],
+        help=t("what to write, or verify a report (default: situation)"),
+    )
+    p.add_argument("folder", nargs="?", metavar=t("DIR"), help=t("the report's folder (verify)"))
+    p.add_argument(
+        "--out",
+        metavar=t("DIR"),
+        help=t("folder to write into (default: reports in the node directory)"),
+    )
+    p.add_argument(
+        "--since",
+        metavar=t("DATE"),
+        type=_arg_type(parse_time, lang, "date"),
+        help=t("count households not heard from since this time (default: the alert's start)"),
+    )
+    p.add_argument(
+        "--format",
+        action="append",
+        choices=["geojson", "csv", "html", "pdf"],
+        help=t("only this format (repeatable; default: all)"),
+    )
+    p.add_argument(
+        "--contacts",
+        metavar=t("FILE"),
+        help=t("(reflex) CSV file of the phone tree: name, phone, role, place"),
+    )
+    p.add_argument(
+        "--key",
+        metavar="HEX",
+        type=_arg_type(parse_key, lang, "key"),
+        help=t("(verify) the key the report must be signed by"),
     )

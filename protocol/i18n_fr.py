@@ -1048,6 +1048,204 @@ FR: Final[Mapping[str, str]] = {
     "{path}: [bridge] {key} must be {expected}; found {value}": (
         "{path} : [bridge] {key} doit être {expected} ; trouvé : {value}"
     ),
+    # node/cli.py (bridge, report)
+    "Bridge key {key} (fingerprint {fingerprint}): the zone's coordinator adds it to "
+    "bridge_keys on every node, or their nodes ignore its alerts.": (
+        "Clé de passerelle {key} (empreinte {fingerprint}) : la coordination de la zone "
+        "l'ajoute aux bridge_keys de chaque nœud, sans quoi ces nœuds ignorent ses alertes."
+    ),
+    "Bridge stopped ({signal}). Every message received was kept.": (
+        "Passerelle arrêtée ({signal}). Tous les messages reçus ont été conservés."
+    ),
+    "mirrored": "relayée",
+    "cancelled": "annulée",
+    "not mirrored": "non relayée",
+    "rejected": "refusée",
+    "link not followed": "lien non suivi",
+    "nothing new": "rien de nouveau",
+    "{source}: not read ({reason}); the alerts already mirrored stay": (
+        "{source} : non lue ({reason}) ; les alertes déjà relayées restent"
+    ),
+    "give the report's folder: entraide report verify DIR": (
+        "indiquez le dossier du rapport : entraide report verify DOSSIER"
+    ),
+    "Signature valid: {count} file(s) signed by the key of fingerprint {fingerprint}.": (
+        "Signature valide : {count} fichier(s) signé(s) par la clé d'empreinte {fingerprint}."
+    ),
+    "Report written and signed:": "Rapport écrit et signé :",
+    "Signer fingerprint: {fingerprint} (check it with: entraide report verify {dir})": (
+        "Empreinte du signataire : {fingerprint} (vérifiez avec : entraide report verify {dir})"
+    ),
+    # node/cli_args.py (bridge, report)
+    "run this node as the town-hall bridge: official alerts in, signed mirrors out": (
+        "faire de ce nœud la passerelle de la mairie : alertes officielles relayées et signées"
+    ),
+    "Run the node (Wi-Fi, control socket, optional radio) and mirror official CAP alerts "
+    "into the zone: it reads the sources and folders of the [bridge] table of config.toml, "
+    "keeps the alerts whose area touches the zone's, and signs each one with this node's "
+    "key, the bridge key. Updates and cancellations replace or withdraw what was mirrored; "
+    "a source that fails changes nothing. The bridge key is printed at start: the zone's "
+    "coordinator adds it to the bridge keys of every node.": (
+        "Fait tourner le nœud (Wi-Fi, socket de contrôle, radio en option) et relaie dans la "
+        "zone les alertes officielles CAP : il lit les sources et les dossiers de la table "
+        "[bridge] de config.toml, garde les alertes dont la zone touche celle du quartier, et "
+        "signe chacune avec la clé de ce nœud, la clé de passerelle. Les mises à jour et les "
+        "annulations remplacent ou retirent ce qui a été relayé ; une source en panne ne "
+        "change rien. La clé de passerelle est affichée au démarrage : la coordination de la "
+        "zone l'ajoute aux clés de passerelle de chaque nœud."
+    ),
+    "Examples:\n"
+    "  entraide bridge\n"
+    "  entraide bridge --once --json\n"
+    "  entraide bridge --offline --log-level debug": (
+        "Exemples :\n"
+        "  entraide bridge\n"
+        "  entraide bridge --once --json\n"
+        "  entraide bridge --offline --log-level debug"
+    ),
+    "read every source once, store what it mirrors and exit (exit code 4 if a source could "
+    "not be read)": (
+        "lire chaque source une fois, enregistrer ce qui est relayé et quitter (code de sortie "
+        "4 si une source n'a pas pu être lue)"
+    ),
+    "write a signed situation report, or the reflex sheet, for the authorities": (
+        "écrire un point de situation signé, ou la fiche réflexe, pour les autorités"
+    ),
+    "situation: the zone's situation for the mayor and the emergency services (open help "
+    "requests by urgency, households not heard from since the alert, vulnerable neighbours "
+    "not yet visited, incidents, resource points) as GeoJSON, CSV, a printable HTML page and "
+    "a PDF. reflex: the printable reflex sheet and phone tree, for when every network is "
+    "down. Files are signed with this node's key (manifest.txt and manifest.sig); verify DIR "
+    "checks them.": (
+        "situation : le point de situation de la zone pour le maire et les secours (demandes "
+        "d'aide en cours par urgence, foyers sans nouvelles depuis l'alerte, voisins "
+        "vulnérables pas encore visités, incidents, points de ressources) en GeoJSON, en CSV, "
+        "en page HTML imprimable et en PDF. reflex : la fiche réflexe et l'arbre d'appel "
+        "imprimables, pour quand plus aucun réseau ne fonctionne. Les fichiers sont signés "
+        "avec la clé de ce nœud (manifest.txt et manifest.sig) ; verify DOSSIER les vérifie."
+    ),
+    "Examples:\n"
+    "  entraide report --out /media/usb/rapport\n"
+    "  entraide report reflex --contacts contacts.csv\n"
+    "  entraide report verify /media/usb/rapport": (
+        "Exemples :\n"
+        "  entraide report --out /media/usb/rapport\n"
+        "  entraide report reflex --contacts contacts.csv\n"
+        "  entraide report verify /media/usb/rapport"
+    ),
+    "what to write, or verify a report (default: situation)": (
+        "quoi écrire, ou vérifier un rapport (par défaut : situation)"
+    ),
+    "the report's folder (verify)": "le dossier du rapport (verify)",
+    "folder to write into (default: reports in the node directory)": (
+        "dossier où écrire (par défaut : reports dans le dossier du nœud)"
+    ),
+    "count households not heard from since this time (default: the alert's start)": (
+        "compter les foyers sans nouvelles depuis ce moment (par défaut : le début de l'alerte)"
+    ),
+    "only this format (repeatable; default: all)": (
+        "seulement ce format (répétable ; par défaut : tous)"
+    ),
+    "(reflex) CSV file of the phone tree: name, phone, role, place": (
+        "(reflex) fichier CSV de l'arbre d'appel : name, phone, role, place"
+    ),
+    "(verify) the key the report must be signed by": (
+        "(verify) la clé qui doit avoir signé le rapport"
+    ),
+    # node/report/
+    "Situation report": "Point de situation",
+    "Help requests not yet resolved (most urgent first)": (
+        "Demandes d'aide non résolues (les plus urgentes d'abord)"
+    ),
+    "Households not heard from since the alert": "Foyers sans nouvelles depuis l'alerte",
+    "Vulnerable neighbours not yet visited": "Voisins vulnérables pas encore visités",
+    "Only a relay's node can read the check-on-me roster: ask a relay of the zone for this "
+    "list.": (
+        "Seul le nœud d'un relais peut lire le registre des personnes à visiter : demandez "
+        "cette liste à un relais de la zone."
+    ),
+    "no alert in progress": "aucune alerte en cours",
+    "Zone": "Zone",
+    "Generated": "Établi le",
+    "Counted since": "Compté depuis",
+    "Signed by (key)": "Signé par (clé)",
+    "Signer fingerprint": "Empreinte du signataire",
+    "Latest news of each household": "Dernières nouvelles de chaque foyer",
+    "None.": "Aucun.",
+    "hours": "horaires",
+    "since": "depuis",
+    "no news since the alert": "sans nouvelles depuis l'alerte",
+    "asked for help": "a demandé de l'aide",
+    "nobody home at the last visit": "personne à la dernière visite",
+    "Reflex sheet: when every network is down": (
+        "Fiche réflexe : quand plus aucun réseau ne fonctionne"
+    ),
+    "printed": "imprimée le",
+    "Reflexes": "Réflexes",
+    "Siren or danger: go indoors at once, close doors and windows, stop ventilation and "
+    "heating.": (
+        "Sirène ou danger : rentrez tout de suite dans un bâtiment, fermez portes et fenêtres, "
+        "arrêtez ventilation et chauffage."
+    ),
+    "Listen to the radio (batteries or car): France Bleu, France Inter. Follow the "
+    "authorities' instructions.": (
+        "Écoutez la radio (à piles ou en voiture) : France Bleu, France Inter. Suivez les "
+        "consignes des autorités."
+    ),
+    "Do not fetch your children from school: the school looks after them.": (
+        "N'allez pas chercher vos enfants à l'école : l'école s'occupe d'eux."
+    ),
+    "Keep the phone lines free: call 112 (or 15, 17, 18; 114 by text) only for a life at "
+    "risk.": (
+        "Libérez les lignes : n'appelez le 112 (ou le 15, le 17, le 18 ; le 114 par SMS) que "
+        "si une vie est en danger."
+    ),
+    "Call the households of your branch of the phone tree, in order; write down who did not "
+    "answer and tell whoever calls you.": (
+        "Appelez les foyers de votre branche de l'arbre d'appel, dans l'ordre ; notez qui n'a "
+        "pas répondu et dites-le à qui vous appelle."
+    ),
+    "If your home is not safe, go to a resource point below; leave a note on your door "
+    "saying where you went.": (
+        "Si votre logement n'est pas sûr, rejoignez un point de ressources ci-dessous ; "
+        "laissez un mot sur votre porte pour dire où vous êtes allés."
+    ),
+    "When a node or a radio works again, post a check-in for each household you reached.": (
+        "Quand un nœud ou une radio fonctionne à nouveau, donnez des nouvelles de chaque foyer "
+        "joint."
+    ),
+    "Emergency numbers": "Numéros d'urgence",
+    "number": "numéro",
+    "for": "pour",
+    "any emergency (Europe)": "toute urgence (Europe)",
+    "medical emergency (SAMU)": "urgence médicale (SAMU)",
+    "police": "police",
+    "fire brigade": "pompiers",
+    "emergency by text message (deaf or unable to speak)": (
+        "urgence par SMS (personnes sourdes ou ne pouvant pas parler)"
+    ),
+    "Phone tree": "Arbre d'appel",
+    "No contacts file was given: fill in the tree by hand, one line per call.": (
+        "Aucun fichier de contacts n'a été donné : remplissez l'arbre à la main, une ligne par "
+        "appel."
+    ),
+    "who calls": "qui appelle",
+    "calls": "appelle",
+    "phone": "téléphone",
+    "reached?": "joint ?",
+    "None known yet: write the meeting point here.": (
+        "Aucun connu pour l'instant : notez ici le point de rassemblement."
+    ),
+    "Official alerts are signed by": "Les alertes officielles sont signées par",
+    "No bridge key is configured for this zone.": (
+        "Aucune clé de passerelle n'est configurée pour cette zone."
+    ),
+    "the contacts file needs the columns name and phone (and role, place)": (
+        "le fichier de contacts doit avoir les colonnes name et phone (et role, place)"
+    ),
+    "the contacts file has more than {max} rows": (
+        "le fichier de contacts a plus de {max} lignes"
+    ),
     # --- end of the town-hall bridge ---
 }
 
