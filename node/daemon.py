@@ -178,9 +178,6 @@ class Node:
                 self.identity.public_key[:4].hex(),
                 self.control_path,
             )
-            if self.wifi is not None:
-                for addr in self.wifi.listen_addrs:
-                    log.info("listening on %s", addr)
             task_status.started()
 
     def validate_gossip(self, raw: bytes, from_peer: str) -> bool:

@@ -11,6 +11,8 @@ When a session runs:
   not two);
 - every ``sync_interval`` seconds with one connected peer (round robin), so partitions heal
   even when no connection changes;
+- with every other neighbour, once a session brought messages this node lacked: what it
+  lacked, they may lack too, and gossip does not replay old messages;
 - on demand (``entraide`` control op ``sync``).
 
 At most one session per peer at a time; a session that stalls is abandoned after
@@ -88,6 +90,12 @@ class Syncer:
         for peer in peers:
             self._want(peer)
         return len(peers)
+
+    def _cascade(self, *, exclude: str) -> None:
+        assert self.wifi is not None
+        for other in self.wifi.peers():
+            if other != exclude:
+                self._want(other)
 
     def _want(self, peer: str) -> None:
         try:
@@ -205,6 +213,10 @@ class Syncer:
         node.events.publish(
             {"event": "sync", "peer": peer, "phase": "done", "role": role} | figures
         )
+        if new:
+            # What we just learnt, our other neighbours may lack too: catch up with them
+            # (anti-entropy spreads it hop by hop; gossip does not replay old messages).
+            self._cascade(exclude=peer)
         if new or sent:
             log.info(
                 "caught up with %s: %d new message(s) received, %d sent, %d bytes of "

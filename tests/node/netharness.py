@@ -59,11 +59,8 @@ class NodeProcess:
             "--home",
             str(self.home),
             "node",
-            *(
-                ["--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"]
-                if self.wifi
-                else ["--offline"]
-            ),
+            # A restarted node keeps its port: its neighbours redial the address they know.
+            *(["--listen", self.listen_on(), "--no-mdns"] if self.wifi else ["--offline"]),
             *[a for p in self.peers for a in ("--peer", p)],
             *self.extra_args,
         ]
@@ -85,6 +82,10 @@ class NodeProcess:
             return next((a for a in listen if a.startswith("/ip4/127.0.0.1/")), None)
 
         self.address = wait_for(ready, timeout, f"{self.name} to start")
+
+    def listen_on(self) -> str:
+        port = self.address.split("/tcp/")[1].split("/")[0] if self.address else "0"
+        return f"/ip4/127.0.0.1/tcp/{port}"
 
     def stop(self, timeout: float = 15.0) -> int | None:
         proc = self.process
