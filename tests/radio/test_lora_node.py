@@ -178,3 +178,43 @@ def test_malformed_and_oversize_frames_are_dropped_with_a_reason(
         wait_for(lambda: good.id.hex() in a.message_ids(), WAIT, "a good frame after bad ones")
     finally:
         handset.close()
+
+
+def test_gateways_join_two_wifi_islands_and_carry_a_handset_sos(
+    lora: tuple[Emulator, Cluster, list[Endpoint]],
+) -> None:
+    _, cluster, ends = lora
+
+    def island(name: str, radio: Endpoint) -> tuple[NodeProcess, NodeProcess]:
+        gateway = cluster.add(f"g{name}", extra_args=["--radio", f"tcp:{radio.host}:{radio.port}"])
+        gateway.start()
+        wifi_only = cluster.add(f"w{name}", peers=[gateway.address])
+        wifi_only.start()
+        return gateway, wifi_only
+
+    ga, wa = island("a", ends[0])
+    gb, wb = island("b", ends[1])
+    cluster.wait_connected([wa, wb])
+    # Wi-Fi-only households on both sides: nothing joins them but the two radios.
+    checkin = wa.post("checkin", status="safe")
+    request = wb.post("help_request", need="medical", urgency="high", text="Insuline")
+    wait_for(lambda: checkin in wb.message_ids(), WAIT, "a check-in from island A to B")
+    wait_for(lambda: request in wa.message_ids(), WAIT, "a request from island B to A")
+
+    handset = Handset(ends[2])
+    try:
+        handset.iface.sendText("SOS eau 2")  # to the channel: both gateways hear it
+
+        def sos_everywhere() -> bool:
+            found = []
+            for node in (wa, wb):
+                for r in node.call("messages")["raws"]:
+                    env = decode(unb64(r))
+                    via = getattr(env.body, "via", None)
+                    if via is not None and via.node == ends[2].node_num:
+                        found.append(env.id)
+            return len(found) == 2 and found[0] == found[1]  # one witness, not two
+
+        wait_for(sos_everywhere, WAIT, "the handset's SOS on both islands, witnessed once")
+    finally:
+        handset.close()
