@@ -71,10 +71,12 @@ And what we found on the way:
 11. libp2p's validation cache remembers a *rejected* message id for 5 min. Our ids hash the
     signed part only, so a forged copy (same content, bad signature) arriving first would
     block the genuine message: the cache is reduced to nothing.
-12. GossipSub's "equivocation" check keys on the unsigned (sender, seqno) pair: any
-    neighbour could use it to suppress another's next message, and a node restarting
-    re-uses seqnos (they start from the clock in seconds). Our ids are content hashes, so
-    the check is off.
+12. GossipSub keys its message cache (replay to joining peers, IWANT) and its
+    "equivocation" check on the unsigned (sender, seqno) pair, whatever the message id, and
+    seqnos start from the clock in seconds: a node restarted soon after a burst re-uses
+    them, and its new messages are dropped as equivocations or never cached. Seqnos start
+    at random, and the equivocation check (which any neighbour could also abuse to suppress
+    another's next message) is off: our ids are content hashes.
 13. A message that claims to come from us but arrives from a neighbour is marked seen by
     libp2p before being dropped, so a neighbour could make us ignore a real message; the
     validator rejects it instead (before it is marked seen).
@@ -82,6 +84,15 @@ And what we found on the way:
     that block first.
 15. libp2p's default security list includes plaintext and secio: only Noise (and yamux) are
     offered.
+16. A peer that comes back (restarted) before its old connection is reaped gets a second
+    connection; libp2p's pubsub keeps using its stream on the old one and never sends the
+    peer our subscriptions, so our messages wait forever for that peer. The old connection
+    is closed at once (a :class:`PeerDown` "reconnected", then a :class:`PeerUp`), and pubsub
+    is made to open a fresh stream.
+17. libp2p dials a single TCP address per peer, the first in its peerstore, where Identify
+    puts what the peer advertises (``/ip4/0.0.0.0/…`` when it listens on all interfaces,
+    which dials this very machine). We dial each known address in turn, and advertise the
+    interface addresses instead of 0.0.0.0.
 """
 
 from __future__ import annotations
@@ -494,6 +505,22 @@ def _conn_closed(conn: INetConn) -> bool:
     return bool(getattr(conn, "is_closed", False))
 
 
+class _Advertised:
+    """libp2p's ``addrs_factory``: our listen addresses with 0.0.0.0 expanded. libp2p asks for
+    them on every RPC it sends (to sign a peer record), so the answer is cached."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, ...], list[multiaddr.Multiaddr]] = {}
+
+    def __call__(self, candidates: list[multiaddr.Multiaddr]) -> list[multiaddr.Multiaddr]:
+        key = tuple(str(c) for c in candidates)
+        found = self._cache.get(key)
+        if found is None:
+            found = [multiaddr.Multiaddr(a) for a in expand_wildcard(key)]
+            self._cache = {key: found}  # addresses change rarely: keep the last answer only
+        return list(found)
+
+
 def _parse_peer_addr(addr: str) -> tuple[str, str]:
     """(peer id, multiaddr without /p2p/) of a ``…/p2p/<peer id>`` multiaddr."""
     try:
@@ -735,6 +762,8 @@ class WifiTransport:
             muxer_opt={TProtocol(YAMUX_PROTOCOL_ID): Yamux},
             listen_addrs=self._listen,
             connection_config=ConnectionConfig(max_connections_per_peer=1),
+            # Finding 17: advertise (Identify) real addresses, not 0.0.0.0.
+            addrs_factory=_Advertised(),
         )
         router = _ZoneRouter(
             protocols=[PROTOCOL_ID_V11],  # pitfall 9
@@ -759,6 +788,10 @@ class WifiTransport:
             validation_cache_size=1,
         )
         pubsub.deliver = self._deliver
+        # Finding 12: seqnos start from the clock in seconds, so a node restarted within as
+        # many seconds as it sent messages re-uses them; GossipSub's message cache keys on
+        # (sender, seqno) and keeps only the first message of a pair. Start at random.
+        pubsub.counter = secrets.randbits(62)
         host.get_network().register_notifee(_ConnectionWatcher(self._conn_events_in))
         for protocol_id, handler in self._handlers.items():
             host.set_stream_handler(TProtocol(protocol_id), self._on_stream(handler))
@@ -845,7 +878,7 @@ class WifiTransport:
         """Pitfall 3: wait while any neighbour's send queue is filling up. A neighbour that
         stops reading is closed by the watchdog within ``ping_timeout``; past that (plus a
         margin) we publish anyway and say so."""
-        deadline = trio.current_time() + self.ping_timeout + 2.0
+        deadline = trio.current_time() + 2 * self.ping_timeout + 1.0
         waited = False
         while True:
             busy = [p for p, q in pubsub.peer_queues.items() if len(q) >= SEND_QUEUE_HIGH_WATER]
@@ -893,10 +926,18 @@ class WifiTransport:
         peer = _conn_peer(conn)
         state = self._peers.get(peer)
         if state is not None:
-            if conn not in state.conns:
-                state.conns.append(conn)
+            if conn in state.conns:
+                return
+            live = [c for c in state.conns if not _conn_closed(c)]
+            if any(_conn_outbound(c) != _conn_outbound(conn) for c in live):
+                state.conns = [*live, conn]
                 self._drop_duplicate_connections(state)
-            return
+                return
+            # A second connection in the same direction: the peer came back (restarted, or
+            # its network did) before we saw it leave. The old connection is dead or dying.
+            for old in live:
+                self._close_soon(old)
+            self._gone(state, "reconnected")
         outbound = _conn_outbound(conn)
         via = self._dial_via.pop(peer, "dial") if outbound else "inbound"
         state = _Peer(peer, _conn_address(conn), via, trio.current_time(), [conn])
@@ -909,29 +950,47 @@ class WifiTransport:
 
     def _disconnected(self, conn: INetConn) -> None:
         peer = _conn_peer(conn)
+        self._forget_stale_pubsub_stream(conn)
         state = self._peers.get(peer)
-        if state is None:
-            return
+        if state is None or conn not in state.conns:
+            return  # a connection we already replaced
         state.conns = [c for c in state.conns if c is not conn and not _conn_closed(c)]
-        if state.conns:
+        if not state.conns:
+            self._gone(state, state.down_reason or "connection closed")
+
+    def _forget_stale_pubsub_stream(self, closed: INetConn) -> None:
+        """Finding 16: when one of two connections to a peer closes (a peer that came back,
+        or a duplicate), libp2p's pubsub keeps writing to its stream on the closed one as
+        long as the peer has another connection, and never tells the peer our
+        subscriptions again. Make it open a fresh stream on the live connection."""
+        pubsub = self._pubsub
+        if pubsub is None:
             return
-        del self._peers[peer]
+        peer_id = closed.muxed_conn.peer_id
+        stream = pubsub.peers.get(peer_id)
+        if stream is not None and stream.muxed_conn is closed.muxed_conn:
+            pubsub._handle_dead_peer(peer_id)  # re-registers the peer if still connected
+
+    def _gone(self, state: _Peer, reason: str) -> None:
+        del self._peers[state.peer]
         state.watchdog.cancel()
-        reason = state.down_reason or "connection closed"
-        log.info("peer %s down (%s): %s", short_peer(peer), state.address, reason)
-        self._emit(PeerDown(peer, state.address, reason))
-        self._changed_now(peer)
+        log.info("peer %s down (%s): %s", short_peer(state.peer), state.address, reason)
+        self._emit(PeerDown(state.peer, state.address, reason))
+        self._changed_now(state.peer)
 
     def _drop_duplicate_connections(self, state: _Peer) -> None:
         """Two nodes that dial each other at once get two connections: both keep the one
         the lower peer id dialled (so both close the same one)."""
         keep_outbound = self.peer_id < state.peer
-        kept = [c for c in state.conns if _conn_outbound(c) == keep_outbound]
-        if not kept or self._nursery is None:
-            return
+        kept = [c for c in state.conns if _conn_outbound(c) == keep_outbound][-1:]
         for conn in state.conns:
             if conn not in kept:
-                self._nursery.start_soon(self._close_connection, conn)
+                self._close_soon(conn)
+        state.conns = kept
+
+    def _close_soon(self, conn: INetConn) -> None:
+        if self._nursery is not None:
+            self._nursery.start_soon(self._close_connection, conn)
 
     @staticmethod
     async def _close_connection(conn: INetConn) -> None:
@@ -1048,23 +1107,38 @@ class WifiTransport:
             known.maintained = False
 
     async def _dial(self, known: _Known, via: str) -> bool:
+        """Dial a known peer at each of its known addresses in turn."""
         host = self._running_host()
         peer_id = ID.from_base58(known.peer)
-        # Finding 14: libp2p refuses to dial a peer for 60 s after a failed dial.
-        unblock = getattr(host.get_network(), "unblock_peer", None)
-        if unblock is not None:
-            unblock(peer_id)
-        self._dials += 1
-        self._dial_via[known.peer] = via
-        try:
-            with trio.fail_after(DIAL_TIMEOUT):
-                await host.connect(PeerInfo(peer_id, [multiaddr.Multiaddr(a) for a in known.addrs]))
-        except Exception as exc:  # TooSlowError, SwarmException and kin
-            self._dial_failures += 1
-            self._dial_via.pop(known.peer, None)
-            log.debug("wifi: dialling %s (%s) failed: %s", short_peer(known.peer), via, _why(exc))
-            return False
-        return True
+        network, peerstore = host.get_network(), host.get_peerstore()
+        for addr in list(known.addrs):
+            if known.peer in self._peers:
+                return True  # it dialled us meanwhile
+            # Finding 17: libp2p dials one TCP address per peer, the first in its peerstore
+            # (which Identify fills with whatever the peer advertises): give it just this one.
+            peerstore.clear_addrs(peer_id)
+            # Finding 14: libp2p refuses to dial a peer for 60 s after a failed dial.
+            unblock = getattr(network, "unblock_peer", None)
+            if unblock is not None:
+                unblock(peer_id)
+            self._dials += 1
+            self._dial_via[known.peer] = via
+            try:
+                with trio.fail_after(DIAL_TIMEOUT):
+                    await host.connect(PeerInfo(peer_id, [multiaddr.Multiaddr(addr)]))
+            except Exception as exc:  # TooSlowError, SwarmException and kin
+                self._dial_failures += 1
+                self._dial_via.pop(known.peer, None)
+                log.debug(
+                    "wifi: dialling %s at %s (%s) failed: %s",
+                    short_peer(known.peer),
+                    addr,
+                    via,
+                    _why(exc),
+                )
+                continue
+            return True
+        return False
 
     async def _run_mdns(self, transport_addrs: list[str]) -> None:
         tcp = [a for a in transport_addrs if "/tcp/" in a]

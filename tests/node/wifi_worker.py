@@ -2,11 +2,11 @@
 
 As a script (run inside the network namespace the mDNS test makes)::
 
-    python wifi_worker.py <seed hex> <zone hex> <peers expected> [<message to publish>]
+    python wifi_worker.py <node number> <peers> <barrier directory>
 
-starts a WifiTransport with mDNS and no bootstrap peer, prints one JSON line per event
-(``{"up": peer}``, ``{"received": hex}``, ``{"ready": addrs}``) and exits 0 once it has seen
-``peers expected`` peers and, if asked, received that many messages; exits 3 after 20 s.
+starts node ``n`` with mDNS and no bootstrap peer, prints one JSON line per step
+(``{"ready": addrs}``, ``{"up": peer}``, ``{"published": …}``, ``{"received": hex}``) and
+exits 0 once it has heard every peer and every peer has heard everybody; 3 after 20 s.
 """
 
 from __future__ import annotations
@@ -159,61 +159,39 @@ class Blackhole:
 # ---------------------------------------------------------------------- the mDNS worker
 
 
-async def _worker(seed_hex: str, zone_hex: str, expected: int, message: str | None) -> int:
-    wifi = WifiTransport(
-        bytes.fromhex(seed_hex),
-        bytes.fromhex(zone_hex),
-        validate=accept_all,
-        listen=["/ip4/0.0.0.0/tcp/0"],
-        mdns=True,
-    )
-    seen: set[str] = set()
-    received = 0
+async def _worker(n: int, peers: int, barrier: Path) -> int:
+    """Node ``n``: wait for ``peers`` peers by mDNS, publish one message, receive one from
+    each peer, then wait at a barrier (a file per node in ``barrier``) so that nobody leaves
+    before everybody has heard everybody."""
+    wifi = WifiTransport(seed(n), ZONE, validate=validator(), listen=["/ip4/0.0.0.0/tcp/0"])
 
     def say(**what: object) -> None:
         print(json.dumps(what), flush=True)
 
+    async def all_peers_up() -> None:
+        seen: set[str] = set()
+        async for event in wifi.peer_events:
+            if event.up and event.peer not in seen:
+                seen.add(event.peer)
+                say(up=event.peer, via=getattr(event, "via", ""))
+                if len(seen) == peers:
+                    return
+
     async with trio.open_nursery() as nursery:
-        addrs = await nursery.start(wifi.serve)
-        say(ready=addrs, peer=wifi.peer_id)
-        published = False
-        with trio.move_on_after(20):
-            async with trio.open_nursery() as inner:
-
-                async def events() -> None:
-                    async for event in wifi.peer_events:
-                        if event.up:
-                            seen.add(event.peer)
-                            say(up=event.peer, via=getattr(event, "via", ""))
-
-                async def messages() -> None:
-                    nonlocal received
-                    async for raw, _peer in wifi.received:
-                        received += 1
-                        say(received=raw.hex())
-
-                inner.start_soon(events)
-                inner.start_soon(messages)
-                while True:
-                    if len(seen) >= expected and not published and message is not None:
-                        published = await wifi.publish(bytes.fromhex(message))
-                    if len(seen) >= expected and (message is None or received >= expected):
-                        inner.cancel_scope.cancel()
-                        break
-                    await trio.sleep(0.05)
+        say(ready=await nursery.start(wifi.serve), peer=wifi.peer_id)
+        with trio.move_on_after(20) as deadline:
+            await all_peers_up()
+            say(published=await wifi.publish(checkin(nacl.signing.SigningKey(seed(n)), n)))
+            for _ in range(peers):
+                raw, peer = await wifi.received.receive()
+                say(received=raw.hex(), peer=peer)
+            (barrier / f"done{n}").touch()
+            while len(list(barrier.glob("done*"))) <= peers:
+                await trio.sleep(0.05)  # the others' files (no event crosses processes)
         nursery.cancel_scope.cancel()
-    done = len(seen) >= expected and (message is None or received >= expected)
-    return 0 if done else 3
+    return 3 if deadline.cancelled_caught else 0
 
 
 if __name__ == "__main__":
-    arguments = sys.argv[1:]
-    sys.exit(
-        trio.run(
-            _worker,
-            arguments[0],
-            arguments[1],
-            int(arguments[2]),
-            arguments[3] if len(arguments) > 3 else None,
-        )
-    )
+    number, peer_count, barrier_dir = sys.argv[1:4]
+    sys.exit(trio.run(_worker, int(number), int(peer_count), Path(barrier_dir)))
