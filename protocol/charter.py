@@ -90,6 +90,10 @@ class LoraSettings:
 
     def __post_init__(self) -> None:
         validate_fields(self, "lora")
+        self.check()
+
+    def check(self) -> None:
+        """Cross-field rules (also run by :func:`protocol.schema.from_wire`)."""
         if self.psk is not None and len(self.psk) not in (16, 32):
             raise InvalidMessage("lora.psk: a channel key is 16 or 32 bytes")
 

@@ -140,11 +140,8 @@ def seal_entry(
         details = replace(details, relay=chosen[0])
     data = encode_canonical(to_wire(details))
     size = -(-(_LENGTH + len(data)) // ROSTER_PAD) * ROSTER_PAD
-    if size > MAX_ROSTER_PLAINTEXT:
-        raise UsageError(
-            f"roster: the details take {len(data)} bytes (at most "
-            f"{MAX_ROSTER_PLAINTEXT - _LENGTH}); shorten them"
-        )
+    # The field limits keep every details map within (430 bytes with its length at most).
+    assert size <= MAX_ROSTER_PLAINTEXT, size
     plaintext = len(data).to_bytes(_LENGTH, "big") + data + bytes(size - _LENGTH - len(data))
     stream = hashlib.shake_256(_KDF + entropy).digest(_KEY + _NONCE + _KEY * len(chosen))
     content_key, nonce = stream[:_KEY], stream[_KEY : _KEY + _NONCE]

@@ -160,6 +160,13 @@ def test_a_vouch_counts_while_live_and_not_retracted() -> None:
     assert roles(v, by_other).vouched(pub(H1))
 
 
+def test_a_founder_stays_at_depth_0_whoever_vouches_for_it() -> None:
+    r = roles(vouch(FOUNDER, FOUNDER2, Role.COORDINATOR), vouch(FOUNDER, COORD, Role.COORDINATOR))
+    assert r.depth(pub(FOUNDER2)) == 0 and r.depth(pub(COORD)) == 1
+    r = roles(vouch(FOUNDER, COORD, Role.COORDINATOR), vouch(COORD, FOUNDER2, Role.COORDINATOR))
+    assert r.depth(pub(FOUNDER2)) == 0
+
+
 def test_a_coordinator_cannot_vouch_itself_a_relay() -> None:
     assert not roles(vouch(FOUNDER, FOUNDER, Role.RELAY)).has(pub(FOUNDER), Role.RELAY)
 

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import cbor2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,6 +27,7 @@ from protocol.charter import (
     sign_charter,
 )
 from protocol.errors import InvalidCharter, PeerError, UsageError
+from protocol.fingerprint import fingerprint
 from protocol.i18n import error_text
 
 VECTORS = json.loads((Path(__file__).parent / "vectors.json").read_text(encoding="utf-8"))
@@ -247,3 +249,57 @@ def test_a_new_charter_needs_a_majority_of_the_old_founders() -> None:
         check_replaces(old, elsewhere)
     with pytest.raises(InvalidCharter, match="not signed by all its founders"):
         check_replaces(old, sign_charter(new, KEYS["alice"], KEYS["carol"], KEYS["bob"]))
+
+
+# --- malformed documents ---------------------------------------------------------------------
+
+BODY = {0: ZONE, 1: "Rue des Lilas", 3: [pub("carol")], 9: T0}
+
+
+def _doc(body: Any, pairs: Any = None, signers: tuple[str, ...] = ("carol",)) -> bytes:
+    raw = body if isinstance(body, bytes) else cbor2.dumps(body, canonical=True)
+    if pairs is None:
+        pairs = sorted(
+            [pub(k), KEYS[k].sign(b"entraide/charter\x00" + raw).signature] for k in signers
+        )
+    return CHARTER_MAGIC + cbor2.dumps({0: raw, 1: pairs}, canonical=True)
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (CHARTER_MAGIC + cbor2.dumps([1, 2]), "not a map of a body"),
+        (CHARTER_MAGIC + cbor2.dumps({0: "body", 1: []}), "byte string"),
+        (_doc([1]), "not a map"),
+        (_doc(b"\xa1\x00"), "charter body"),
+        (_doc({**BODY, 11: 1}), "unknown field 11"),
+        (_doc({k: v for k, v in BODY.items() if k != 9}), "required field 9"),
+        (_doc({**BODY, 6: [1]}), "lora is not a map"),
+        (_doc({**BODY, 6: {}}), "canonical"),
+        (_doc({**BODY, 6: {3: bytes(20)}}), "psk"),
+        (_doc({**BODY, 5: b"x"}), "field 5 is not a list"),
+        (_doc({**BODY, 5: [b"x" * 32, 7]}), "charter body"),
+        (_doc({**BODY, 8: 1}), "canonical"),  # the default serial, stated
+        (_doc(BODY, pairs=[]), "1 to 16 signatures"),
+        (_doc(BODY, pairs=[[pub("carol"), b"short"]]), "64-byte signature"),
+        (_doc(BODY, pairs=[[pub("bob"), bytes(64)], [pub("carol"), bytes(64)]]), "sorted by key"),
+        ((TEXT_PREFIX + "ABC1").encode(), "not a base32 character"),
+    ],
+)
+def test_malformed_charters(data: bytes, words: str) -> None:
+    with pytest.raises(InvalidCharter, match=words):
+        decode_charter(data)
+
+
+def test_more_rules_of_the_fields() -> None:
+    with pytest.raises(UsageError, match="bootstrap peers"):
+        charter(peers=tuple(f"/ip4/10.0.0.{i}/tcp/1" for i in range(9)))
+    with pytest.raises(UsageError, match="lora"):
+        charter(lora="EU_868")
+
+
+def test_charter_and_key_fingerprints_are_the_same_kind_of_digits() -> None:
+    assert fingerprint(pub("alice")) == "49724 93655 71600 24695"  # SPEC.md section 3
+    with pytest.raises(UsageError):
+        fingerprint(b"short")
+    assert len(charter().fingerprint) == 23 and charter().fingerprint != fingerprint(pub("carol"))

@@ -301,4 +301,46 @@ def test_details_rules() -> None:
     with pytest.raises(InvalidMessage):
         RosterDetails(needs="x", check_after=5)
     with pytest.raises(InvalidMessage):
-        RosterDetails(needs="x", name="\u200b")
+        RosterDetails(needs="x", name=" ")
+    with pytest.raises(UsageError, match="not a usable public key"):
+        entry(relays=(bytes(32),))
+    with pytest.raises(UsageError, match="not a roster entry"):
+        open_entry(msg(HOUSE, Retraction(), refs=(bytes(32),)), RELAY)
+
+
+def _sealed_with(plaintext: bytes) -> Envelope:
+    """An entry for RELAY whose content is ``plaintext`` (padded or not), as a bad sender could."""
+    import hashlib
+
+    import nacl.bindings
+
+    key, nonce = bytes(range(32)), bytes(24)
+    x25519 = nacl.bindings.crypto_sign_ed25519_pk_to_curve25519(pub(RELAY))
+    secret = hashlib.sha256(b"e").digest()
+    ephemeral = nacl.bindings.crypto_scalarmult_base(secret)
+    seal_nonce = hashlib.blake2b(ephemeral + x25519, digest_size=24).digest()
+    slot = ephemeral + nacl.bindings.crypto_box_easy(key, seal_nonce, x25519, secret)
+    aad = b"entraide roster v1\x00" + ZONE + pub(HOUSE)
+    box = nonce + nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        plaintext, aad, nonce, key
+    )
+    return msg(HOUSE, RosterEntry(keys=slot, box=box))
+
+
+@pytest.mark.parametrize(
+    ("plaintext", "words"),
+    [
+        (b"\x00\x50" + bytes(62), "bad padding"),  # says 80 bytes, holds 62
+        (b"\x00\x01\xa0\x01" + bytes(60), "bad padding"),  # padding that is not zeros
+        (b"\x00\x01\x80" + bytes(61), "not a map"),
+        (b"\x00\x02\xa1\x00" + bytes(60), "ends in the middle"),
+        (b"\x00\x01\xa0" + bytes(61), "needs is missing"),
+    ],
+)
+def test_garbage_sealed_by_its_author_is_invalid_for_the_relay(
+    plaintext: bytes, words: str
+) -> None:
+    env = _sealed_with(plaintext)
+    with pytest.raises(InvalidMessage, match=words):
+        open_entry(env, RELAY)
+    assert read_roster([env], RELAY, now=T0) == ()
