@@ -6,8 +6,10 @@ each validated CAP message, what to sign: no I/O here. :meth:`Mirror.decide` ret
 and stores them through the node, then :meth:`Mirror.commit`\\ s the decision. The rules:
 
 - **Keys.** A CAP message is known by ``(sender, identifier, sent)``. A message already
-  handled is a duplicate. System and Draft messages, non-public scopes, Ack and Error are not
-  shown. Exercise and Test messages are mirrored with ``exercise`` set: never shown as real.
+  mirrored (or cancelled, or that withdrew a mirror) is a duplicate; a refused one leaves no
+  trace, so a garbage copy cannot hide the genuine message with the same key. System and
+  Draft messages, non-public scopes, Ack and Error are not shown. Exercise and Test messages
+  are mirrored with ``exercise`` set: never shown as real.
 - **Supersession.** An Update names earlier messages in ``references``; only references to
   the same sender (or an allow-listed aggregator) count, others are flagged and ignored, and a
   reference to itself too. The new mirror cites the mirrors of what it updates (``refs``), and
@@ -248,7 +250,9 @@ class Decision:
     retired: list[MirrorRecord] = field(default_factory=list)
     remember_cancelled: list[CapKey] = field(default_factory=list)
     remember_superseded: list[CapKey] = field(default_factory=list)
-    #: Whether the message counts as handled (False for a message that may be retried).
+    #: Whether the message is remembered as handled: only when it changed something (a
+    #: mirror, a tombstone). A refused document leaves no trace, so that a garbage copy can
+    #: never hide the genuine message with the same key.
     final: bool = True
 
 
@@ -267,7 +271,7 @@ class Mirror:
         flags = list(alert.flags)
 
         def skip(reason: Reason, detail: str) -> Decision:
-            return Decision(key, "skip", reason, detail, flags=flags)
+            return Decision(key, "skip", reason, detail, flags=flags, final=False)
 
         if key in self.state.handled or key in self.state.mirrors:
             return skip(Reason.DUPLICATE, f"{key.identifier} was already handled")
@@ -399,6 +403,7 @@ class Mirror:
         decision.tombstones = [self._tombstone(r, now, retire_why) for r in targets]
         if match is not AreaMatch.TOUCHES:
             decision.action = "skip"
+            decision.final = bool(targets)
             decision.reason = (
                 Reason.OUTSIDE_AREA if match is AreaMatch.OUTSIDE else Reason.NO_USABLE_AREA
             )

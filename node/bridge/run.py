@@ -87,8 +87,6 @@ def summary(reports: list[PollReport], folder_outcomes: list[Outcome]) -> dict[s
         "sources": sources,
         "folders": [_outcome_json(o) for o in folder_outcomes],
         "counts": dict(
-            Counter(
-                o.status for o in [*folder_outcomes, *(x for r in reports for x in r.outcomes)]
-            )
+            Counter(o.status for o in [*folder_outcomes, *(x for r in reports for x in r.outcomes)])
         ),
     }

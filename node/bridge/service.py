@@ -318,6 +318,8 @@ class BridgeService:
                     Outcome(url, "rejected", reason=exc.reason, detail=exc.detail)
                 )
                 log.warning("%s: %s not read (%s): %s", source.name, url, exc.reason, exc.detail)
+                if exc.reason is Reason.TOO_LARGE:
+                    known[doc_id] = "rejected"  # a CAP document never changes: never again
                 continue  # tried again at the next poll
             assert got.body is not None
             outcome = await self.handle_document(got.body, source=source.name, where=url)
@@ -381,7 +383,6 @@ class BridgeService:
         try:
             decision = self.mirror.decide(alert, source=source, now=now)
         except CapRejected as exc:
-            self.mirror.commit(Decision(alert.key, "skip"), None, now)
             return Outcome(
                 where, "rejected", alert.key, exc.reason, exc.detail, flags=list(alert.flags)
             )

@@ -112,7 +112,9 @@ class FeedServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def host(self) -> str:
@@ -126,6 +128,8 @@ class FeedServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.stop.is_set():
+            return
         self.stop.set()
         self.httpd.shutdown()
         self.httpd.server_close()
@@ -225,7 +229,8 @@ def settings_for(
 
 
 class Watch:
-    """Records the files opened and the addresses connected to, while active (audit hook).
+    """Records the files opened, the names looked up and the addresses connected to, while
+    active (an audit hook).
 
     Audit hooks cannot be removed: one hook is installed for the test session and reports
     to whichever Watch is active.
@@ -237,6 +242,7 @@ class Watch:
     def __init__(self) -> None:
         self.opened: list[str] = []
         self.connected: list[Any] = []
+        self.looked_up: list[Any] = []
 
     @classmethod
     def _hook(cls, event: str, args: tuple[Any, ...]) -> None:
@@ -248,6 +254,9 @@ class Watch:
         elif event == "socket.connect" and len(args) >= 2:
             for watch in cls._active:
                 watch.connected.append(args[1])
+        elif event == "socket.getaddrinfo" and args:
+            for watch in cls._active:
+                watch.looked_up.append(args[0])
 
     @contextlib.contextmanager
     def active(self) -> Iterator[Watch]:
