@@ -181,6 +181,8 @@ FORWARDERS_REMEMBERED = 4096
 DIAL_TIMEOUT = 5.0
 CLOSE_TIMEOUT = 5.0
 REDIAL_INITIAL_DELAY = 0.5
+#: Addresses remembered per known peer (the latest first).
+KNOWN_ADDRS_PER_PEER = 4
 #: Peers seen by mDNS are forgotten after this many failed dials in a row (until seen again).
 MDNS_DIAL_ATTEMPTS = 8
 #: When two nodes see each other by mDNS, the lower peer id dials; the other waits this long.
@@ -1062,7 +1064,8 @@ class WifiTransport:
         if known is None:
             known = self._known[peer] = _Known(peer, [where], via, max_failures)
         elif where not in known.addrs:
-            known.addrs.append(where)
+            known.addrs.insert(0, where)  # the latest first; a few at most
+            del known.addrs[KNOWN_ADDRS_PER_PEER:]
         return known
 
     def _maintain(self, known: _Known) -> None:
