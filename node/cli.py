@@ -808,6 +808,9 @@ def cmd_node(ctx: Context, args: argparse.Namespace) -> int:
         datefmt="%Y-%m-%d %H:%M:%S",
         stream=ctx.err,
     )
+    if args.log_level != "debug":
+        # libp2p logs every failed dial as an error, with tracebacks: our own log says it.
+        logging.getLogger("libp2p").setLevel(logging.CRITICAL)
     options = NodeOptions(
         listen=tuple(args.listen) or NodeOptions().listen,
         mdns=not args.no_mdns,

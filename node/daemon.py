@@ -34,7 +34,7 @@ import trio
 
 from protocol import kinds as k
 from protocol.envelope import Envelope, Policy, accept, seal
-from protocol.errors import LocalError, PeerError
+from protocol.errors import LocalError
 
 from .client import CONTROL_SOCKET
 from .config import Config
@@ -181,23 +181,12 @@ class Node:
             task_status.started()
 
     def validate_gossip(self, raw: bytes, from_peer: str) -> bool:
-        """The GossipSub validator: runs before a message is delivered or forwarded."""
+        """The GossipSub validator: runs before a message is delivered or forwarded. A
+        :class:`PeerError` it raises is the reason the transport counts and logs."""
         now = self.now()
-        try:
-            env = accept(raw, now=now, policy=self.policy())
-        except PeerError as exc:
-            self.stats.rejected += 1
-            log.info("rejected a message from peer %s: %s", _peer(from_peer), exc)
-            return False
-        if self.rate_limiter is not None and not self.rate_limiter.allow(env.author, now):
-            self.stats.rejected += 1
-            log.info(
-                "rejected %s from peer %s: author %s… over its rate limit",
-                env.short_id,
-                _peer(from_peer),
-                env.author[:4].hex(),
-            )
-            return False
+        env = accept(raw, now=now, policy=self.policy())
+        if self.rate_limiter is not None:
+            self.rate_limiter.check(env.author, now)
         return True
 
     async def _pump_wifi(self) -> None:
@@ -326,7 +315,8 @@ class Node:
             "messages": {
                 "received": dict(self.stats.received),
                 "duplicates": self.stats.duplicates,
-                "rejected": self.stats.rejected,
+                "rejected": self.stats.rejected
+                + (0 if wifi is None else sum(wifi.statistics()["rejected"].values())),
                 "published": self.stats.published,
             },
             "events": self.events.statistics(),
