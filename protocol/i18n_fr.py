@@ -63,6 +63,19 @@ FR: Final[Mapping[str, str]] = {
         "aucun relais ne peut encore recevoir d'inscription au registre : demandez à la "
         "coordination"
     ),
+    # protocol/trust.py ("official" and "unverified" are with tui/text.py's)
+    "marked false by the coordination": "démenti par la coordination",
+    "marked false by a relay": "démenti par un relais",
+    "confirmed by the coordination": "confirmé par la coordination",
+    "confirmed by a relay": "confirmé par un relais",
+    "seen by {count} neighbours ({vouched} known)": (
+        "vu par {count} voisins (dont {vouched} connus)"
+    ),
+    "{state}; typed on handset {handset}, an id anyone can claim, heard by {witness}": (
+        "{state} ; tapé sur le terminal {handset}, un identifiant que n'importe qui peut "
+        "prendre, entendu par {witness}"
+    ),
+    "its witness": "son témoin",
     # protocol/handset.py
     "{n} min ago": "il y a {n} min",
     "{n} h ago": "il y a {n} h",
@@ -943,6 +956,8 @@ FR: Final[Mapping[str, str]] = {
     "Not heard from since the alert": "Sans nouvelles depuis l'alerte",
     "Peers": "Pairs",
     "Radio link": "Liaison radio",
+    "connected": "connectée",
+    "disconnected": "déconnectée",
     "Airtime used": "Temps d'antenne",
     "Last sync": "Dernière synchro",
     "Bridge last seen": "Passerelle vue",
@@ -1081,14 +1096,15 @@ FR: Final[Mapping[str, str]] = {
         "faire de ce nœud la passerelle de la mairie : alertes officielles relayées et signées"
     ),
     "Run the node (Wi-Fi, control socket, optional radio) and mirror official CAP alerts "
-    "into the zone: it reads the sources and folders of the [bridge] table of config.toml, "
-    "keeps the alerts whose area touches the zone's, and signs each one with this node's "
-    "key, the bridge key. Updates and cancellations replace or withdraw what was mirrored; "
+    "into the zone: it reads the sources and folders of the [bridge] table of bridge.toml in "
+    "the node directory, keeps the alerts whose area touches the zone's, and signs each one "
+    "with this node's key, the bridge key. Updates and cancellations replace or withdraw what was mirrored; "
     "a source that fails changes nothing. The bridge key is printed at start: the zone's "
     "coordinator adds it to the bridge keys of every node.": (
         "Fait tourner le nœud (Wi-Fi, socket de contrôle, radio en option) et relaie dans la "
         "zone les alertes officielles CAP : il lit les sources et les dossiers de la table "
-        "[bridge] de config.toml, garde les alertes dont la zone touche celle du quartier, et "
+        "[bridge] de bridge.toml, dans le dossier du nœud, garde les alertes dont la zone touche "
+        "celle du quartier, et "
         "signe chacune avec la clé de ce nœud, la clé de passerelle. Les mises à jour et les "
         "annulations remplacent ou retirent ce qui a été relayé ; une source en panne ne "
         "change rien. La clé de passerelle est affichée au démarrage : la coordination de la "

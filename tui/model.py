@@ -17,7 +17,7 @@ import base64
 import binascii
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from protocol import kinds as k
@@ -61,8 +61,10 @@ class NodeFacts:
     wifi: bool
     peers: int | None = None
     last_sync: int | None = None
-    #: The LoRa link as the node describes it ("up", "down"...), when it has a radio.
-    radio_link: str | None = None
+    #: Whether the node's LoRa radio is connected (None: the node has no radio).
+    radio_connected: bool | None = None
+    #: The radio's Meshtastic preset ("LONG_FAST"...), when it has one.
+    radio_preset: str | None = None
     #: Share (0..1) of the radio's duty-cycle budget used over the rolling hour.
     airtime_used: float | None = None
     bridge_last_seen: int | None = None
@@ -95,7 +97,8 @@ class NodeFacts:
             wifi=isinstance(wifi, dict),
             peers=peers,
             last_sync=_int_or_none(_dict(status.get("sync")).get("last_done")),
-            radio_link=radio.get("link") if isinstance(radio.get("link"), str) else None,
+            radio_connected=None if not radio else bool(_dict(radio.get("link")).get("connected")),
+            radio_preset=radio.get("preset") if isinstance(radio.get("preset"), str) else None,
             airtime_used=float(airtime) if isinstance(airtime, (int, float)) else None,
             bridge_last_seen=_int_or_none(_dict(status.get("bridge")).get("last_seen")),
             roster=None
@@ -140,6 +143,12 @@ class MessageSet:
         self._by_id[env.id] = env
         return env
 
+    def copy(self) -> MessageSet:
+        """The same messages, in a set of their own (to derive from while this one grows)."""
+        other = MessageSet()
+        other._by_id = dict(self._by_id)
+        return other
+
     def __len__(self) -> int:
         return len(self._by_id)
 
@@ -151,6 +160,10 @@ class MessageSet:
 
     def drop_expired(self, now: int) -> None:
         self._by_id = {i: e for i, e in self._by_id.items() if now < e.expires}
+
+    def last_seen(self, authors: frozenset[bytes]) -> int | None:
+        """When the newest message by one of ``authors`` was created."""
+        return max((e.created for e in self._by_id.values() if e.author in authors), default=None)
 
     def official_authors(self) -> frozenset[bytes]:
         """Authors of stored official alerts: the node accepted each from a zone bridge."""
@@ -221,6 +234,8 @@ def build_snapshot(messages: MessageSet, facts: NodeFacts, now: int) -> Snapshot
     board = state.derive(messages, now=now, bridge_keys=bridges, trust=roles)
     summary = state.overview(board)
     not_heard = () if summary.since is None else state.not_heard_from(board, since=summary.since)
+    if facts.bridge_last_seen is None and bridges:
+        facts = replace(facts, bridge_last_seen=messages.last_seen(bridges))
     views: dict[bytes, Any] = {}
     for group in (board.alerts, board.requests, board.offers, board.incidents, board.resources):
         views.update((v.envelope.id, v) for v in group)

@@ -184,14 +184,16 @@ async def load_and_scroll(node: RealNode, count: int, pages: int = 100) -> dict[
         jump = (time.process_time() - t0) / pages
 
         new = seal(
-            k.HelpRequest(need=k.Need.WATER, urgency=k.RequestUrgency.CRITICAL, text="nouvelle"),
+            k.HelpRequest(
+                need=k.Need.WATER, urgency=k.RequestUrgency.CRITICAL, text=f"nouvelle {start}"
+            ),
             signing_key=nacl.signing.SigningKey(bytes([99]) * 32),
             created=int(time.time()),
             zone=ZONE,
         )
         t0 = time.perf_counter()
         node.call("submit", raws=[base64.b64encode(new.raw).decode()])
-        live = await until(pilot, lambda: table.row_count >= count + 1) - t0
+        live = await until(pilot, lambda: new.id.hex() in table.rows) - t0
     return {
         "derived": derived - start,
         "loaded": loaded - start,

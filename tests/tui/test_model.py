@@ -37,7 +37,7 @@ def snapshot_of(envelopes=None, **status_extra):  # type: ignore[no-untyped-def]
 def test_facts_from_the_status_of_an_offline_node() -> None:
     facts = NodeFacts.from_status({"household": pub(ME).hex(), "zone": {}, "wifi": None})
     assert not facts.wifi and facts.peers is None and facts.last_sync is None
-    assert facts.radio_link is None and facts.airtime_used is None
+    assert facts.radio_connected is None and facts.airtime_used is None
     assert facts.bridge_last_seen is None and facts.roster is None and facts.bridge_keys is None
 
 
@@ -45,17 +45,24 @@ def test_facts_read_fields_the_node_will_report() -> None:
     other = pub(NEIGHBOURS[0])
     facts = NodeFacts.from_status(
         status(
-            radio={"link": "up", "airtime_used": 0.12},
+            radio={"link": {"connected": True}, "preset": "LONG_FAST", "airtime_used": 0.12},
             bridge={"last_seen": NOW - 60},
             roster=[other.hex(), "name:Mme Martin", "junk"],
             bridge_keys=[other.hex()],
         )
     )
     assert facts.peers == 3 and facts.last_sync == NOW - 240
-    assert facts.radio_link == "up" and facts.airtime_used == 0.12
+    assert facts.radio_connected and facts.radio_preset == "LONG_FAST"
+    assert facts.airtime_used == 0.12
     assert facts.bridge_last_seen == NOW - 60
     assert facts.roster == (other, ("name", "mme martin"))
     assert facts.bridge_keys == frozenset({other})
+
+
+def test_bridge_last_seen_is_its_newest_message() -> None:
+    snap = snapshot_of()
+    official = snap.board.alerts[0].envelope
+    assert snap.facts.bridge_last_seen == official.created
 
 
 def test_parse_household() -> None:

@@ -274,7 +274,7 @@ def make_home(root: str | None = None, *, language: str = "en") -> Path:
     from node.config import Config, ZoneSettings, save_config
     from node.identity import create_identity
 
-    home = Path(tempfile.mkdtemp(prefix="ent", dir=root or "/tmp"))
+    home = Path(tempfile.mkdtemp(prefix="tui", dir=root or "/tmp"))
     home.chmod(0o700)
     zone = ZoneSettings(zone_id=ZONE, name="Rue des Lilas", bridge_keys=[pub(BRIDGE)])
     save_config(home, Config(zone=zone, language=language))

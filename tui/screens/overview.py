@@ -130,10 +130,15 @@ def network_panel(snapshot: Snapshot, lang: str) -> Table:
     if not facts.wifi:
         peers = tr("Wi-Fi off", lang)
     airtime = NONE if facts.airtime_used is None else f"{facts.airtime_used:.0%}"
+    radio = NONE
+    if facts.radio_connected is not None:
+        radio = tr("connected", lang) if facts.radio_connected else tr("disconnected", lang)
+        if facts.radio_preset:
+            radio += f" · {facts.radio_preset}"
     return _pairs(
         [
             (tr("Peers", lang), peers),
-            (tr("Radio link", lang), facts.radio_link or NONE),
+            (tr("Radio link", lang), radio),
             (tr("Airtime used", lang), airtime),
             (tr("Last sync", lang), ago_or_none(facts.last_sync, now, lang)),
             (tr("Bridge last seen", lang), ago_or_none(facts.bridge_last_seen, now, lang)),
