@@ -1099,11 +1099,11 @@ def _add_bridge_parsers(sub: Any, common: argparse.ArgumentParser, lang: str) ->
         description=t(
             "Run the node (Wi-Fi, control socket, optional radio) and mirror official CAP "
             "alerts into the zone: it reads the sources and folders of the [bridge] table of "
-            "config.toml, keeps the alerts whose area touches the zone's, and signs each one "
-            "with this node's key, the bridge key. Updates and cancellations replace or "
-            "withdraw what was mirrored; a source that fails changes nothing. The bridge key "
-            "is printed at start: the zone's coordinator adds it to the bridge keys of every "
-            "node."
+            "bridge.toml in the node directory, keeps the alerts whose area touches the zone's, "
+            "and signs each one with this node's key, the bridge key. Updates and cancellations "
+            "replace or withdraw what was mirrored; a source that fails changes nothing. The "
+            "bridge key is printed at start: the zone's coordinator adds it to the bridge keys "
+            "of every node."
         ),
         epilog=t(
             "Examples:\n"

@@ -1098,9 +1098,9 @@ FR: Final[Mapping[str, str]] = {
     "Run the node (Wi-Fi, control socket, optional radio) and mirror official CAP alerts "
     "into the zone: it reads the sources and folders of the [bridge] table of bridge.toml in "
     "the node directory, keeps the alerts whose area touches the zone's, and signs each one "
-    "with this node's key, the bridge key. Updates and cancellations replace or withdraw what was mirrored; "
-    "a source that fails changes nothing. The bridge key is printed at start: the zone's "
-    "coordinator adds it to the bridge keys of every node.": (
+    "with this node's key, the bridge key. Updates and cancellations replace or withdraw "
+    "what was mirrored; a source that fails changes nothing. The bridge key is printed at "
+    "start: the zone's coordinator adds it to the bridge keys of every node.": (
         "Fait tourner le nœud (Wi-Fi, socket de contrôle, radio en option) et relaie dans la "
         "zone les alertes officielles CAP : il lit les sources et les dossiers de la table "
         "[bridge] de bridge.toml, dans le dossier du nœud, garde les alertes dont la zone touche "

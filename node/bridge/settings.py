@@ -1,4 +1,5 @@
-"""The bridge's settings: the ``[bridge]`` table of the node's config.toml.
+"""The bridge's settings: a ``[bridge]`` table in ``bridge.toml`` in the node's home (or in
+config.toml, though ``entraide init --force`` rewrites that file without it).
 
 Read here rather than in :mod:`node.config`, whose loader ignores tables it does not know, so
 that a household node's configuration is untouched by it. Example::
@@ -45,6 +46,9 @@ from .safexml import Limits
 
 __all__ = ["BridgeSettings", "FeedSource", "load_bridge_settings"]
 
+#: The bridge's own settings file in the node's home (``entraide init --force`` rewrites
+#: config.toml, and would drop a [bridge] table there).
+BRIDGE_FILE = "bridge.toml"
 MIN_POLL_S = 60
 MAX_POLL_S = 86_400
 DEFAULT_POLL_S = 300
@@ -90,23 +94,25 @@ class BridgeSettings:
 
 
 def load_bridge_settings(home: Path, *, language: str) -> BridgeSettings:
-    """The ``[bridge]`` settings of ``home``'s config.toml; :class:`BridgeConfigError` names
-    the key at fault."""
-    path = config_path(home)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise BridgeConfigError.tr(
-            "cannot read {path}: {reason}", path=str(path), reason=str(exc)
-        ) from None
-    table = doc.get("bridge")
-    if not isinstance(table, dict):
-        raise BridgeConfigError.tr(
-            "{path} has no [bridge] table: a bridge needs its official sources and the zone's "
-            'area (see the README, "Town-hall bridge")',
-            path=str(path),
-        )
-    return parse_bridge_table(table, path=str(path), language=language)
+    """The ``[bridge]`` settings of ``home``: from ``bridge.toml`` if it exists, else from
+    config.toml; :class:`BridgeConfigError` names the key at fault."""
+    for path in (home / BRIDGE_FILE, config_path(home)):
+        if path.name == BRIDGE_FILE and not path.exists():
+            continue
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise BridgeConfigError.tr(
+                "cannot read {path}: {reason}", path=str(path), reason=str(exc)
+            ) from None
+        table = doc.get("bridge")
+        if isinstance(table, dict):
+            return parse_bridge_table(table, path=str(path), language=language)
+    raise BridgeConfigError.tr(
+        "{path} has no [bridge] table: a bridge needs its official sources and the zone's "
+        'area (see the README, "Town-hall bridge")',
+        path=str(home / BRIDGE_FILE),
+    )
 
 
 def parse_bridge_table(table: dict[str, Any], *, path: str, language: str) -> BridgeSettings:

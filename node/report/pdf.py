@@ -128,10 +128,14 @@ def situation_pdf(situation: Situation) -> bytes:
     pdf.set_font(pdf.family, "B", 16)
     pdf.multi_cell(0, 8, pdf.text_of(title), new_x="LMARGIN", new_y="NEXT")
     for key, value in meta_lines(situation):
-        pdf.paragraph(f"{key}: {value}")
-    pdf.paragraph(
-        f"{tr('Signer fingerprint', lang)}: {situation.signer_fingerprint}", size=11, style="B"
+        pdf.paragraph(tr("{prefix}: {detail}", lang, prefix=key, detail=value))
+    fingerprint = tr(
+        "{prefix}: {detail}",
+        lang,
+        prefix=tr("Signer fingerprint", lang),
+        detail=situation.signer_fingerprint,
     )
+    pdf.paragraph(fingerprint, size=11, style="B")
     titles = section_titles(lang)
     sections = {
         "alert": situation.alerts,
@@ -162,5 +166,6 @@ def situation_pdf(situation: Situation) -> bytes:
             [[status, str(count)] for status, count in sorted(situation.checkins.items())],
             (70, 30),
         )
-    pdf.paragraph(f"{tr('Generated', lang)}: {local_time(situation.now)}", size=8)
+    generated = tr("{prefix}: {detail}", lang, prefix=tr("Generated", lang), detail="")
+    pdf.paragraph(generated + local_time(situation.now), size=8)
     return bytes(pdf.output())

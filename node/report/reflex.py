@@ -174,11 +174,8 @@ def reflex_pdf(sheet: ReflexSheet) -> bytes:
     pdf.add_page()
     pdf.set_font(pdf.family, "B", 16)
     pdf.multi_cell(0, 8, pdf.text_of(title), new_x="LMARGIN", new_y="NEXT")
-    pdf.paragraph(
-        f"{tr('Zone', lang)}: {sheet.zone_name} ({sheet.zone_id}) - "
-        f"{tr('printed', lang)} {local_time(sheet.now)}",
-        size=10,
-    )
+    zone = f"{sheet.zone_name} ({sheet.zone_id}) - {tr('printed', lang)} {local_time(sheet.now)}"
+    pdf.paragraph(tr("{prefix}: {detail}", lang, prefix=tr("Zone", lang), detail=zone), size=10)
     pdf.heading(tr("Reflexes", lang))
     for number, text in enumerate(_reflexes(lang), start=1):
         pdf.paragraph(f"{number}. {text}", size=10)
@@ -254,9 +251,13 @@ def reflex_pdf(sheet: ReflexSheet) -> bytes:
             pdf.paragraph(f"{fingerprint(key)}   ({key.hex()[:16]}…)", size=9)
     else:
         pdf.paragraph(tr("No bridge key is configured for this zone.", lang), size=9)
-    pdf.paragraph(
-        f"{tr('Signer fingerprint', lang)}: {sheet.signer_fingerprint}", size=10, style="B"
+    signer = tr(
+        "{prefix}: {detail}",
+        lang,
+        prefix=tr("Signer fingerprint", lang),
+        detail=sheet.signer_fingerprint,
     )
+    pdf.paragraph(signer, size=10, style="B")
     return bytes(pdf.output())
 
 

@@ -599,3 +599,7 @@ def test_no_bridge_table(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text('[zone]\nzone_id = "3f2a9c01"\nname = "Q"\n')
     with pytest.raises(BridgeConfigError, match=r"no \[bridge\] table"):
         load_bridge_settings(tmp_path, language="en")
+    (tmp_path / "bridge.toml").write_text(
+        '[bridge]\nfolders = ["/x"]\n[bridge.area]\ngeocodes = ["EMMA_ID:FR055"]\n'
+    )
+    assert load_bridge_settings(tmp_path, language="en").folders == (Path("/x"),)
