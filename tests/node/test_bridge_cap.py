@@ -114,6 +114,29 @@ def test_sample_indexes_parse(name: str, entries: int, first_link: str) -> None:
     assert rejected.value.reason is Reason.NOT_CAP
 
 
+def test_an_rss_index_with_cap_enclosures() -> None:
+    rss = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+    <item><guid>a-1</guid><pubDate>Tue, 20 Jan 2026 09:00:00 GMT</pubDate>
+      <link>https://example.org/page</link>
+      <enclosure url="https://example.org/a-1.cap" type="application/cap+xml" length="1"/></item>
+    <item><title>no link</title></item>
+    <item><link>https://example.org/b.xml</link></item></channel></rss>"""
+    index = parse_index(rss)
+    assert index.kind == "rss"
+    assert [(e.entry_id, e.link) for e in index.entries] == [
+        ("a-1", "https://example.org/a-1.cap"),
+        ("", None),
+        ("https://example.org/b.xml", "https://example.org/b.xml"),
+    ]
+    assert [r for r, _ in index.flags] == [Reason.SKIPPED_LINK]
+    with pytest.raises(CapRejected) as exc:
+        parse_index(b"<html><body>503</body></html>")
+    assert exc.value.reason is Reason.HTML_PAGE
+    assert (
+        parse_index(cap_file("synthetic_fr_seveso_exercise_1_alert.xml").read_bytes()).kind == "cap"
+    )
+
+
 # --- hostile documents ----------------------------------------------------------------------
 
 #: The reason each hostile document is refused with, or the flag it gets when it is used
