@@ -19,6 +19,7 @@ from .charter import (
     LoraSettings,
     SignedCharter,
     check_replaces,
+    check_zone,
     decode_charter,
     sign_charter,
 )
@@ -246,6 +247,7 @@ from .trust import (
     Verification,
     VerificationState,
     derive_roles,
+    describe,
     verify,
 )
 
@@ -404,12 +406,14 @@ __all__ = [
     "canned_messages",
     "check_acceptable",
     "check_replaces",
+    "check_zone",
     "claimed_by",
     "compact_envelope",
     "decode",
     "decode_charter",
     "derive",
     "derive_roles",
+    "describe",
     "draft_from_command",
     "encode_bundle",
     "encode_frames",

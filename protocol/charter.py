@@ -48,6 +48,7 @@ __all__ = [
     "LoraSettings",
     "SignedCharter",
     "check_replaces",
+    "check_zone",
     "decode_charter",
     "sign_charter",
 ]
@@ -227,12 +228,7 @@ def check_replaces(current: SignedCharter, new: SignedCharter) -> None:
     larger serial, complete, and signed by more than half of the current founders (so that
     no single founder key, lost or stolen, can take a zone over)."""
     old, fresh = current.charter, new.charter
-    if fresh.zone != old.zone:
-        raise InvalidCharter.tr(
-            "this charter is for zone {other}, not for this node's zone {zone}",
-            other=fresh.zone.hex(),
-            zone=old.zone.hex(),
-        )
+    check_zone(new, old.zone)
     if fresh.serial <= old.serial:
         raise InvalidCharter.tr(
             "this charter (version {serial}) is not newer than the one in use (version {current})",
@@ -251,6 +247,18 @@ def check_replaces(current: SignedCharter, new: SignedCharter) -> None:
             "one; more than half must sign it",
             agreeing=agreeing,
             founders=len(old.founders),
+        )
+
+
+def check_zone(signed: SignedCharter, zone: bytes) -> None:
+    """Raise :class:`InvalidCharter` unless the charter is for ``zone``, the node's zone id:
+    a node uses a charter only for the zone it states (a zone keeps its id when it adopts
+    one)."""
+    if signed.charter.zone != zone:
+        raise InvalidCharter.tr(
+            "this charter is for zone {other}, not for this node's zone {zone}",
+            other=signed.charter.zone.hex(),
+            zone=zone.hex(),
         )
 
 

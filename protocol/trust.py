@@ -47,6 +47,7 @@ from types import MappingProxyType
 
 from .charter import Charter
 from .envelope import DEFAULT_MAX_SKEW, Envelope, Policy
+from .i18n import tr
 from .kinds import (
     Alert,
     AlertOrigin,
@@ -70,6 +71,7 @@ __all__ = [
     "Verification",
     "VerificationState",
     "derive_roles",
+    "describe",
     "verify",
 ]
 
@@ -388,6 +390,8 @@ class Verification:
     #: Relays or coordinators whose verdict counts, by verdict.
     confirmed_by: tuple[bytes, ...] = ()
     marked_false_by: tuple[bytes, ...] = ()
+    #: Whose verdicts decided: coordinators (they override relays), relays, or nobody.
+    decided_by: Role | None = None
     #: The handset it was typed on: only as trustworthy as the witness and this spoofable id.
     via: Handset | None = None
 
@@ -448,6 +452,7 @@ def verify(
         vouched_corroborators=sum(seen.values()),
         confirmed_by=confirmed_by,
         marked_false_by=false_by,
+        decided_by=Role.COORDINATOR if coordinators else Role.RELAY if relays else None,
     )
     if false_by:
         return replace(result, state=VerificationState.MARKED_FALSE)
@@ -456,3 +461,39 @@ def verify(
     if result.weight >= CORROBORATION_THRESHOLD:
         return replace(result, state=VerificationState.CORROBORATED)
     return result
+
+
+def describe(v: Verification, lang: str, *, witness: str | None = None) -> str:
+    """How far a report is verified, in a few words of ``lang`` for a board or a command
+    line; for a message typed on a handset, with what that is worth. ``witness`` names the
+    author (default: the start of its key, which the caller does not have here)."""
+    if v.state is VerificationState.OFFICIAL:
+        text = tr("official", lang)
+    elif v.state is VerificationState.MARKED_FALSE:
+        if v.decided_by is Role.COORDINATOR:
+            text = tr("marked false by the coordination", lang)
+        else:
+            text = tr("marked false by a relay", lang)
+    elif v.state is VerificationState.CONFIRMED:
+        if v.decided_by is Role.COORDINATOR:
+            text = tr("confirmed by the coordination", lang)
+        else:
+            text = tr("confirmed by a relay", lang)
+    elif v.state is VerificationState.CORROBORATED:
+        text = tr(
+            "seen by {count} neighbours ({vouched} known)",
+            lang,
+            count=len(v.corroborators),
+            vouched=v.vouched_corroborators,
+        )
+    else:
+        text = tr("unverified", lang)
+    if v.via is None:
+        return text
+    return tr(
+        "{state}; typed on handset {handset}, an id anyone can claim, heard by {witness}",
+        lang,
+        state=text,
+        handset=str(v.via),
+        witness=witness or tr("its witness", lang),
+    )

@@ -487,3 +487,37 @@ def test_a_flood_from_one_key_does_not_stop_honest_traffic() -> None:
         + RATE_LIMITS[RateClass.HOUSEHOLD].per_hour * 600 // 3600
     )
     assert delivered[False] <= flood_cap + rogue_cap + 2
+
+
+def test_describe_says_how_far_and_what_a_handset_is_worth() -> None:
+    from protocol.kinds import Handset
+    from protocol.trust import describe
+
+    r = roles(vouch(RELAY, H2))
+    seen = [corroborate(H2, INCIDENT), corroborate(H3, INCIDENT), corroborate(H4, INCIDENT)]
+    cases = {
+        VerificationState.UNVERIFIED: verify(INCIDENT, [], [], r),
+        VerificationState.CORROBORATED: verify(INCIDENT, [], seen, r),
+        VerificationState.CONFIRMED: verify(INCIDENT, [mark(RELAY, INCIDENT)], [], r),
+        VerificationState.MARKED_FALSE: verify(
+            INCIDENT, [mark(FOUNDER, INCIDENT, Verdict.FALSE)], [], r
+        ),
+        VerificationState.OFFICIAL: verify(official_alert(BRIDGE), [], [], r),
+    }
+    english = {state: describe(v, "en") for state, v in cases.items()}
+    assert english == {
+        VerificationState.UNVERIFIED: "unverified",
+        VerificationState.CORROBORATED: "seen by 3 neighbours (1 known)",
+        VerificationState.CONFIRMED: "confirmed by a relay",
+        VerificationState.MARKED_FALSE: "marked false by the coordination",
+        VerificationState.OFFICIAL: "official",
+    }
+    assert describe(cases[VerificationState.CONFIRMED], "fr") == "confirmé par un relais"
+    assert cases[VerificationState.MARKED_FALSE].decided_by is Role.COORDINATOR
+    sos = msg(H1, HelpRequest(need=Need.MEDICAL, via=Handset(node=0xA1B2C3D4)))
+    v = verify(sos, [mark(RELAY, sos)], [], r)
+    assert describe(v, "en", witness="Famille Martin") == (
+        "confirmed by a relay; typed on handset !a1b2c3d4, an id anyone can claim, "
+        "heard by Famille Martin"
+    )
+    assert "son témoin" in describe(v, "fr") and "!a1b2c3d4" in describe(v, "fr")

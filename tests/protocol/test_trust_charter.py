@@ -303,3 +303,14 @@ def test_charter_and_key_fingerprints_are_the_same_kind_of_digits() -> None:
     with pytest.raises(UsageError):
         fingerprint(b"short")
     assert len(charter().fingerprint) == 23 and charter().fingerprint != fingerprint(pub("carol"))
+
+
+def test_a_node_uses_a_charter_only_for_its_zone() -> None:
+    from protocol.charter import check_zone
+
+    signed = sign_charter(charter(), KEYS["carol"])
+    check_zone(signed, ZONE)
+    with pytest.raises(InvalidCharter) as info:
+        check_zone(signed, bytes.fromhex("3f2a9c01"))
+    assert "01020304" in str(info.value) and "3f2a9c01" in str(info.value)
+    assert "cette charte est celle de la zone 01020304" in error_text(info.value, "fr")
