@@ -41,7 +41,7 @@ from protocol.errors import PeerError, UsageError
 from .area import Regions
 from .cap import CapKey, Flag, parse_cap
 from .errors import CapRejected, FetchFailed, LinkRefused, Reason
-from .feed import parse_index
+from .feed import Index, parse_index
 from .fetch import CAP_ACCEPT, INDEX_ACCEPT, Fetcher, LinkPolicy, Validators
 from .mirror import BridgeState, Decision, Mirror, MirrorRecord
 from .settings import BridgeSettings, FeedSource
@@ -193,7 +193,7 @@ class BridgeService:
                 "%s is unreadable (%s): starting from the node's store", self.state_path, exc
             )
             loaded = BridgeState()
-        self.state.__dict__.update(loaded.__dict__)
+        self.state = self.mirror.state = loaded
         await self._seed_from_store()
         self.state.prune(self.node.now())
 
@@ -284,7 +284,7 @@ class BridgeService:
         fetcher: Fetcher,
         policy: LinkPolicy,
         base: str,
-        index: Any,
+        index: Index,
         report: PollReport,
     ) -> None:
         known = self.state.documents.setdefault(source.name, {})
