@@ -35,7 +35,7 @@ _ASCII = {
 #: Relative widths of the columns of each section's table.
 _WIDTHS = {
     "alert": (10, 9, 12, 24, 16, 29),
-    "request": (10, 9, 11, 7, 9, 17, 10, 27),
+    "request": (10, 9, 11, 9, 9, 17, 10, 25),
     "silent": (20, 16, 20, 44),
     "vulnerable": (20, 16, 20, 44),
     "incident": (10, 12, 9, 20, 10, 39),
