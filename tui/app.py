@@ -124,6 +124,8 @@ class EntraideApp(App[None]):
         Binding("l", "language('en')", "English"),
         Binding("ctrl+t", "toggle_contrast", "Contrast"),
         Binding("q", "quit", "Quit"),
+        # Textual only hints at ctrl+q (in English) on ctrl+c; a terminal user expects it to quit.
+        Binding("ctrl+c", "quit", "Quit", show=False),
     ]
 
     snapshot: reactive[Snapshot | None] = reactive(None, always_update=True, init=False)
@@ -189,8 +191,8 @@ class EntraideApp(App[None]):
                 continue
             try:
                 await self._serve(connection)
-            except NodeUnavailable:
-                pass
+            except (NodeUnavailable, NodeError):
+                pass  # gone, or refused to serve this app: try again shortly
             finally:
                 self._connection = None
                 await connection.close()

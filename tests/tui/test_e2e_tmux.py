@@ -12,7 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tui_scenario import ME, RealNode, make_home, neighbourhood, node_pid, pub, stop_pid
+from tui_scenario import (
+    ME,
+    RealNode,
+    make_home,
+    neighbourhood,
+    node_pid,
+    pub,
+    stop_pid,
+    wait_gone,
+)
 
 from protocol import kinds as k
 
@@ -112,11 +121,12 @@ def test_the_app_starts_the_node_when_none_runs() -> None:
         terminal.wait_for("sans Wi-Fi")
         pid = node_pid(home)
         assert pid is not None
-        terminal.keys("q")
+        terminal.keys("C-c")  # quits too (Textual alone would only hint at ctrl+q)
         terminal.wait_for("EXITED 0")
         os.kill(pid, 0)  # the node keeps running after the app
     finally:
         terminal.close()
-        stop_pid(node_pid(home))
-        time.sleep(0.2)
+        pid = node_pid(home)
+        stop_pid(pid)
+        wait_gone(pid)
         shutil.rmtree(home, ignore_errors=True)

@@ -338,3 +338,14 @@ def node_pid(home: Path) -> int | None:
         return int((home / "node.lock").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def wait_gone(pid: int | None, timeout: float = 10.0) -> None:
+    """Wait until process ``pid`` has exited (a node the app started is not our child)."""
+    deadline = time.monotonic() + timeout
+    while pid is not None and time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
