@@ -65,7 +65,7 @@ def _answer(line: bytes) -> dict[str, Any]:
 class ControlClient:
     """A blocking connection to a node. Use as a context manager."""
 
-    def __init__(self, home: Path, *, timeout: float = 30.0) -> None:
+    def __init__(self, home: Path, *, timeout: float | None = 30.0) -> None:
         self.path = socket_path(home)
         self._ids = itertools.count(1)
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -120,6 +120,12 @@ class ControlClient:
         if not line:
             raise NodeUnavailable("the node closed the connection")
         return _answer(line)
+
+    def interrupt(self) -> None:
+        """Wake a thread blocked in :meth:`next_event` (from another thread): it then raises
+        :class:`NodeUnavailable`."""
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
