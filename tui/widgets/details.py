@@ -15,10 +15,11 @@ from protocol import kinds as k
 from protocol.envelope import Envelope
 from protocol.i18n import label, tr
 from protocol.schema import Point
+from protocol.trust import describe
 
 from ..forms import field_label
 from ..model import Snapshot, verification_of
-from ..text import ago, clock, duration, verification_cell, who
+from ..text import VERIFICATION_STYLE, ago, clock, duration, who
 
 _TIME_FIELDS = frozenset({"drill_start", "drill_end"})
 
@@ -82,10 +83,12 @@ def message_details(env: Envelope, snapshot: Snapshot, lang: str) -> RenderableT
         tr("{label}:", lang, label=tr("expires", lang)),
         f"{clock(env.expires)} ({ago(env.expires, now, lang)})",
     )
-    level = verification_of(snapshot.views.get(env.id))
-    if level is not None:
+    view = snapshot.views.get(env.id)
+    level = verification_of(view)
+    if view is not None and level is not None:  # in words: who confirmed it, how many saw it
         facts.add_row(
-            tr("{label}:", lang, label=tr("verification", lang)), verification_cell(level, lang)
+            tr("{label}:", lang, label=tr("verification", lang)),
+            Text(describe(view.verification, lang), style=VERIFICATION_STYLE[level]),
         )
     parts: list[RenderableType] = [head, facts, body_table(env, snapshot, lang)]
     related = snapshot.messages.citing(env)
