@@ -34,7 +34,9 @@ from node.identity import create_identity, load_identity
 from node.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
-CAP_DATA = REPO.parent / "shared" / "data" / "cap"
+#: The CAP corpus (real, hostile and synthetic documents; provenance in its SOURCES.md),
+#: copied from the team's shared data so a clean clone runs every bridge test.
+CAP_DATA = REPO / "tests" / "data" / "cap"
 ZONE = bytes.fromhex("3f2a9c01")
 #: The SEVESO exercise: a 2 km circle around 49.443,1.085 (Seine-Maritime).
 SEVESO_ZONE = ZoneArea(circles=(Circle(49.44, 1.09, 1.0),))

@@ -21,8 +21,6 @@ from node.bridge.settings import BridgeSettings, load_bridge_settings, parse_bri
 from protocol import kinds as k
 from tests.node.bridgeharness import CAP_DATA, SEVESO_ZONE, cap_file
 
-pytestmark = pytest.mark.skipif(not CAP_DATA.is_dir(), reason="needs ../shared/data/cap")
-
 REGIONS = Regions.shipped()
 LYON = ZoneArea(circles=(Circle(45.75, 4.85, 5.0),))  # where the hostile samples point
 

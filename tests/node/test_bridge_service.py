@@ -43,8 +43,6 @@ from tests.node.bridgeharness import (
     settings_for,
 )
 
-pytestmark = pytest.mark.skipif(not CAP_DATA.is_dir(), reason="needs ../shared/data/cap")
-
 SEVESO = [
     "synthetic_fr_seveso_exercise_1_alert.xml",
     "synthetic_fr_seveso_exercise_2_update.xml",
