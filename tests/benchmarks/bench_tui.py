@@ -29,6 +29,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -90,7 +91,7 @@ def seed(node: RealNode, envelopes: Sequence[Envelope]) -> None:
 
 def tmux(socket: str, *args: str) -> str:
     return subprocess.run(
-        ["tmux", "-L", socket, *args], capture_output=True, text=True, check=True
+        ["tmux", "-S", socket, *args], capture_output=True, text=True, check=True
     ).stdout
 
 
@@ -119,7 +120,8 @@ def app_pid(socket: str) -> int:
 
 
 def terminal_run(home: Path, expected_open: int) -> dict[str, float]:
-    socket = f"entraide-bench-{os.getpid()}-{time.monotonic_ns()}"
+    folder = tempfile.mkdtemp(prefix="tuitmux", dir="/tmp")
+    socket = os.path.join(folder, "tmux")
     command = f"{ENTRAIDE} --home {home} --lang en tui; sleep 30"
     start = time.perf_counter()
     tmux(socket, "new-session", "-d", "-x", "80", "-y", "24", "-e", "LANG=C.UTF-8", command)
@@ -134,7 +136,8 @@ def terminal_run(home: Path, expected_open: int) -> dict[str, float]:
         tmux(socket, "send-keys", "q")
         time.sleep(0.3)
     finally:
-        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+        subprocess.run(["tmux", "-S", socket, "kill-server"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
     return {
         "first_paint": painted - start,
         "board_shown": shown - start,

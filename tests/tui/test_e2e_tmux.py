@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,16 +36,17 @@ pytestmark = [
 
 
 class Terminal:
-    """A private tmux server with one 100×30 window running a command."""
+    """A private tmux server (its own socket) with one 100×30 window running a command."""
 
     def __init__(self, command: list[str]) -> None:
-        self.socket = f"entraide-test-{os.getpid()}-{time.monotonic_ns()}"
+        self.folder = tempfile.mkdtemp(prefix="tuitmux", dir="/tmp")
+        self.socket = os.path.join(self.folder, "tmux")
         shell_command = " ".join(_quote(a) for a in command) + '; echo "EXITED $?"; sleep 60'
         self.tmux("new-session", "-d", "-x", "100", "-y", "30", "-e", "LANG=C.UTF-8", shell_command)
 
     def tmux(self, *args: str) -> str:
         result = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True
+            ["tmux", "-S", self.socket, *args], capture_output=True, text=True, check=True
         )
         return result.stdout
 
@@ -65,7 +67,8 @@ class Terminal:
             time.sleep(0.1)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _quote(arg: str) -> str:
