@@ -192,8 +192,8 @@ def test_gateways_join_two_wifi_islands_and_carry_a_handset_sos(
         wifi_only.start()
         return gateway, wifi_only
 
-    ga, wa = island("a", ends[0])
-    gb, wb = island("b", ends[1])
+    _, wa = island("a", ends[0])
+    _, wb = island("b", ends[1])
     cluster.wait_connected([wa, wb])
     # Wi-Fi-only households on both sides: nothing joins them but the two radios.
     checkin = wa.post("checkin", status="safe")
