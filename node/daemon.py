@@ -298,6 +298,8 @@ class Node:
             "household": self.identity.public_key.hex(),
             "fingerprint": self.identity.fingerprint,
             "zone": {"id": self.zone_id.hex(), "name": self.config.zone.name},
+            "language": self.config.language,
+            "bridge_keys": [key.hex() for key in self.config.zone.bridge_keys],
             "now": self.now(),
             "uptime_s": round(self.clock() - self.stats.started, 1),
             "wifi": None
