@@ -55,6 +55,8 @@ STORE_FILE = "store.sqlite3"
 LOCK_FILE = "node.lock"
 #: The TCP port a node listens on unless told otherwise (a static peer list can name it).
 DEFAULT_PORT = 4747
+#: Messages received over Wi-Fi stored in one transaction, at most.
+WIFI_BATCH = 256
 #: How often expired messages are deleted.
 PRUNE_INTERVAL_S = 300.0
 
@@ -191,8 +193,20 @@ class Node:
 
     async def _pump_wifi(self) -> None:
         assert self.wifi is not None
-        async for raw, peer in self.wifi.received:
-            await self.ingest([raw], source="wifi", peer=peer)
+        received = self.wifi.received
+        async for raw, peer in received:
+            # A burst is stored in one transaction (one fsync), not one per message.
+            batch = [(raw, peer)]
+            while len(batch) < WIFI_BATCH:
+                try:
+                    batch.append(received.receive_nowait())
+                except (trio.WouldBlock, trio.EndOfChannel):
+                    break
+            by_peer: dict[str, list[bytes]] = {}
+            for raw_, peer_ in batch:
+                by_peer.setdefault(peer_, []).append(raw_)
+            for peer_, raws in by_peer.items():
+                await self.ingest(raws, source="wifi", peer=peer_)
 
     async def _watch_peers(self) -> None:
         assert self.wifi is not None
