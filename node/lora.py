@@ -80,8 +80,10 @@ class RadioOptions:
     target: str  # tcp:HOST[:PORT] or serial:DEVICE
     preset: str = "LONG_FAST"
     region: str = "EU_868"
-    #: The language of texts sent to handsets (both languages when "both").
+    #: The language of texts sent to handsets.
     handset_lang: str = "fr"
+    #: How often a summary of recent ids goes out (jittered ±25 %).
+    summary_interval_s: float = SUMMARY_INTERVAL_S
 
 
 class LoraService:
@@ -286,7 +288,7 @@ class LoraService:
 
     async def _summary_loop(self) -> None:
         while True:
-            await trio.sleep(SUMMARY_INTERVAL_S * random.uniform(0.75, 1.25))
+            await trio.sleep(self.options.summary_interval_s * random.uniform(0.75, 1.25))
             now = self.node.now()
             envs = [e for e in await self.node.live() if e.created >= now - SUMMARY_WINDOW_S]
             envs.sort(key=lambda e: e.created)
