@@ -544,6 +544,16 @@ def _add_node_parsers(sub: Any, common: argparse.ArgumentParser, lang: str) -> N
         choices=["fr", "en"],
         help=t("language of the texts sent to handsets (default: the node's)"),
     )
+    radio.add_argument(
+        "--radio-summary",
+        metavar=t("SECONDS"),
+        type=_arg_type(parse_seconds, lang, "seconds"),
+        default=600.0,
+        help=t(
+            "LoRa catch-up: send a summary of recent messages this often, so neighbours "
+            "send what this node missed (default: 600)"
+        ),
+    )
     p.add_argument(
         "--offline",
         action="store_true",
