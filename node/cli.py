@@ -824,6 +824,7 @@ def cmd_node(ctx: Context, args: argparse.Namespace) -> int:
             preset=args.radio_preset,
             region=args.radio_region,
             handset_lang=args.handset_lang or config.language,
+            summary_interval_s=args.radio_summary,
         ),
     )
     with home_lock(ctx.home):
