@@ -1263,6 +1263,13 @@ FR: Final[Mapping[str, str]] = {
         "le fichier de contacts a plus de {max} lignes"
     ),
     # --- end of the town-hall bridge ---
+    (
+        'LoRa catch-up: send a summary of recent messages this often, so neighbours send what '
+        'this node missed (default: 600)'
+    ): (
+        'rattrapage LoRa : envoyer à cet intervalle un résumé des messages récents, pour que '
+        'les voisins envoient ce que ce nœud a manqué (par défaut : 600)'
+    ),
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).
