@@ -225,3 +225,27 @@ def test_gateways_join_two_wifi_islands_and_carry_a_handset_sos(
         wait_for(sos_everywhere, WAIT, "the handset's SOS on both islands, witnessed once")
     finally:
         handset.close()
+
+
+def test_lora_catch_up_brings_what_a_node_missed_while_it_was_off(
+    lora: tuple[Emulator, Cluster, list[Endpoint]],
+) -> None:
+    _, cluster, ends = lora
+    # a posts while its radio is unplugged: nothing goes on the air.
+    a = cluster.add("a", wifi=False)
+    a.start()
+    missed = {
+        a.post("help_request", need="water", urgency="high", text="Plus d'eau au 12"),
+        a.post("checkin", status="safe"),
+    }
+    a.stop()
+    a.extra_args = ["--radio", f"tcp:{ends[0].host}:{ends[0].port}"]
+    a.start()
+    b = cluster.add(
+        "b",
+        wifi=False,
+        extra_args=["--radio", f"tcp:{ends[1].host}:{ends[1].port}", "--radio-summary", "3"],
+    )
+    b.start()  # b's summaries say what it holds; a sends what is not in them
+    wait_for(lambda: missed <= b.message_ids(), WAIT, "b to catch up over LoRa")
+    assert a.call("status")["radio"]["out"] >= 2  # a's answers to b's summaries
