@@ -1052,6 +1052,20 @@ def cmd_bridge(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_REJECTED if failed else EXIT_OK
 
 
+def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
+    from .demo import make_options, run_demo  # trio and the emulator load only for the demo
+
+    options = make_options(
+        headless=args.headless,
+        duration=args.duration,
+        folder=args.dir,
+        lang=ctx.lang,
+        keep=args.keep,
+        as_json=ctx.as_json,
+    )
+    return run_demo(options, out=ctx.out, err=ctx.err)
+
+
 def _outcome_word(status: str, lang: str) -> str:
     return {
         "mirrored": tr("mirrored", lang),
@@ -1167,6 +1181,7 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], int]] = {
     "tui": cmd_tui,
     "bridge": cmd_bridge,
     "report": cmd_report,
+    "demo": cmd_demo,
 }
 
 

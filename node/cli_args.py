@@ -423,6 +423,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     _add_node_parsers(sub, common, lang)
     _add_radio_emulator_parser(sub, common, lang)
     _add_bridge_parsers(sub, common, lang)
+    _add_demo_parser(sub, common, lang)
     return parser
 
 
@@ -1228,4 +1229,55 @@ def _add_bridge_parsers(sub: Any, common: argparse.ArgumentParser, lang: str) ->
         metavar="HEX",
         type=_arg_type(parse_key, lang, "key"),
         help=t("(verify) the key the report must be signed by"),
+    )
+
+
+# ---------------------------------------------------------------- demo
+
+
+def _add_demo_parser(sub: Any, common: argparse.ArgumentParser, lang: str) -> None:
+    def t(msgid: str, **params: object) -> str:
+        return tr(msgid, lang, **params)
+
+    p = sub.add_parser(
+        "demo",
+        parents=[common],
+        help=t("a small simulated neighbourhood on this computer, then the app on one household"),
+        description=t(
+            "Start, on this computer only, eight household nodes in two Wi-Fi islands joined "
+            "by emulated LoRa radios, two volunteers' handsets, the town-hall bridge reading "
+            "a local feed that replays a SEVESO exercise, and neighbours who post requests, "
+            "offers and check-ins over a few minutes; then open the terminal app on one "
+            "household. Quitting stops everything the demo started and removes its folder."
+        ),
+        epilog=t(
+            "Examples:\n"
+            "  entraide demo\n"
+            "  entraide demo --lang en\n"
+            "  entraide demo --headless --duration 60 --json"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help=t("no app: run for --duration seconds, then print what every part did"),
+    )
+    p.add_argument(
+        "--duration",
+        metavar=t("SECONDS"),
+        type=_arg_type(parse_seconds, lang, "seconds"),
+        help=t(
+            "how long the scenario lasts (default: 60 s with --headless, 180 s with the app)"
+        ),
+    )
+    p.add_argument(
+        "--dir",
+        metavar=t("DIR"),
+        help=t("folder for the demo's nodes, new or empty (default: a temporary folder)"),
+    )
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help=t("keep the folder afterwards, with every node's log and store"),
     )

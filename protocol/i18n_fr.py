@@ -1270,6 +1270,126 @@ FR: Final[Mapping[str, str]] = {
         'rattrapage LoRa : envoyer à cet intervalle un résumé des messages récents, pour que '
         'les voisins envoient ce que ce nœud a manqué (par défaut : 600)'
     ),
+    # --- entraide demo (node/demo.py, node/cli_args.py) ---
+    "a small simulated neighbourhood on this computer, then the app on one household": (
+        "un petit quartier simulé sur cet ordinateur, puis l'application chez un foyer"
+    ),
+    "Start, on this computer only, eight household nodes in two Wi-Fi islands joined by "
+    "emulated LoRa radios, two volunteers' handsets, the town-hall bridge reading a local feed "
+    "that replays a SEVESO exercise, and neighbours who post requests, offers and check-ins "
+    "over a few minutes; then open the terminal app on one household. Quitting stops "
+    "everything the demo started and removes its folder.": (
+        "Démarre, sur cet ordinateur seulement, huit nœuds de foyers répartis en deux îlots "
+        "Wi-Fi reliés par des radios LoRa émulées, les boîtiers de deux bénévoles, la "
+        "passerelle de la mairie qui lit un flux local rejouant un exercice SEVESO, et des "
+        "voisins qui publient demandes, offres et nouvelles pendant quelques minutes ; puis "
+        "ouvre l'application en terminal chez un foyer. Quitter arrête tout ce que la "
+        "démonstration a lancé et supprime son dossier."
+    ),
+    "Examples:\n  entraide demo\n  entraide demo --lang en\n"
+    "  entraide demo --headless --duration 60 --json": (
+        "Exemples :\n  entraide demo\n  entraide demo --lang en\n"
+        "  entraide demo --headless --duration 60 --json"
+    ),
+    "no app: run for --duration seconds, then print what every part did": (
+        "sans application : tourne pendant --duration secondes, puis affiche ce que chaque "
+        "partie a fait"
+    ),
+    "how long the scenario lasts (default: 60 s with --headless, 180 s with the app)": (
+        "durée du scénario (par défaut : 60 s avec --headless, 180 s avec l'application)"
+    ),
+    "folder for the demo's nodes, new or empty (default: a temporary folder)": (
+        "dossier des nœuds de la démonstration, nouveau ou vide (par défaut : un dossier "
+        "temporaire)"
+    ),
+    "keep the folder afterwards, with every node's log and store": (
+        "garder le dossier ensuite, avec le journal et les messages de chaque nœud"
+    ),
+    "Rue des Lilas and the station (demo)": "Rue des Lilas et la Gare (démo)",
+    "No more water from the tap since this morning": "Plus d'eau au robinet depuis ce matin",
+    "Water cans in my garage, bring a bag": "Bidons d'eau dans mon garage, venez avec un sac",
+    "Elderly neighbour fell down the stairs": "Voisine âgée tombée dans l'escalier",
+    "Bringing two water cans": "J'apporte deux bidons",
+    "A tree blocks the road": "Un arbre barre la route",
+    "Station gym": "Gymnase de la Gare",
+    "Bottled water, 6 litres per household": "Eau en bouteille, 6 litres par foyer",
+    "Two water cans delivered": "Deux bidons livrés",
+    "radio emulator: {radios} (LoRa time ×{scale}); official feed: {url}": (
+        "émulateur radio : {radios} (temps LoRa ×{scale}) ; flux officiel : {url}"
+    ),
+    "starting {count} households in two Wi-Fi islands ({a} and {b})…": (
+        "démarrage de {count} foyers en deux îlots Wi-Fi ({a} et {b})…"
+    ),
+    "town-hall bridge…": "passerelle de la mairie…",
+    "{name} stopped while starting:\n{log}": "{name} s'est arrêté au démarrage :\n{log}",
+    "{name} did not answer within {seconds} s:\n{log}": (
+        "{name} n'a pas répondu en {seconds} s :\n{log}"
+    ),
+    "stopping {count} processes…": "arrêt de {count} processus…",
+    "handsets: {names}…": "boîtiers : {names}…",
+    "handset {name} did not connect: {error}": (
+        "le boîtier {name} ne s'est pas connecté : {error}"
+    ),
+    "Demo summary: {seconds} s of scenario (everything was up after {ready} s; LoRa time "
+    "×{scale}).": (
+        "Bilan de la démonstration : {seconds} s de scénario (tout était prêt après {ready} s ; "
+        "temps LoRa ×{scale})."
+    ),
+    "LoRa: {ab} message(s) from {a} reached {b}, {ba} the other way; {frames} frames on the "
+    "air.": (
+        "LoRa : {ab} message(s) de {a} sont arrivés à {b}, {ba} dans l'autre sens ; {frames} "
+        "trames émises."
+    ),
+    "Official alert (SEVESO exercise, {published}): reached {count} of {total} households.": (
+        "Alerte officielle (exercice SEVESO, {published}) : reçue par {count} foyers sur "
+        "{total}."
+    ),
+    "not reached: {names}": "pas reçue par : {names}",
+    "{name} ({island}): {count} message(s), official alert {when}": (
+        "{name} ({island}) : {count} message(s), alerte officielle {when}"
+    ),
+    "after {seconds} s": "après {seconds} s",
+    "not received": "pas reçue",
+    "Handset {name} ({node_id}): sent {sent}; received {count} text(s).": (
+        "Boîtier {name} ({node_id}) : a envoyé {sent} ; a reçu {count} texte(s)."
+    ),
+    "From handset {name}: {kind} {id}, witnessed by {witness}, held in {islands}.": (
+        "Du boîtier {name} : {kind} {id}, attesté par {witness}, présent dans : "
+        "{islands}."
+    ),
+    "{a} and {b}": "{a} et {b}",
+    "Processes: {count} started, {left} left running.": (
+        "Processus : {count} lancés, {left} encore en marche."
+    ),
+    "Every part worked.": "Chaque partie a fonctionné.",
+    "Some parts did not work.": "Certaines parties n'ont pas fonctionné.",
+    "messages crossed LoRa both ways": "des messages ont traversé LoRa dans les deux sens",
+    "the official alert reached every household": "l'alerte officielle a atteint chaque foyer",
+    "every handset received texts": "chaque boîtier a reçu des textes",
+    "a handset's SOS reached both islands": "le SOS d'un boîtier a atteint les deux îlots",
+    "nothing is left running": "plus rien ne tourne",
+    "{dir} is too long a path for the nodes' control sockets: choose a shorter one (such as "
+    "/tmp/demo)": (
+        "{dir} est un chemin trop long pour les sockets de contrôle des nœuds : choisissez-en "
+        "un plus court (comme /tmp/demo)"
+    ),
+    "{dir} is not an empty folder: give a new or empty one": (
+        "{dir} n'est pas un dossier vide : donnez un dossier nouveau ou vide"
+    ),
+    "Starting the neighbourhood demo in {dir}": "Démarrage de la démonstration dans {dir}",
+    "Ready after {seconds} s; running the scenario for {duration} s…": (
+        "Prêt après {seconds} s ; scénario pendant {duration} s…"
+    ),
+    "Ready after {seconds} s. Opening the app on household {name} ({island}), which has no "
+    "radio: what comes from {other} crossed LoRa. Quit with q.": (
+        "Prêt après {seconds} s. Ouverture de l'application chez le foyer {name} ({island}), "
+        "qui n'a pas de radio : ce qui vient de la {other} a traversé LoRa. Quitter avec q."
+    ),
+    "Demo stopped: nothing is left running.": (
+        "Démonstration arrêtée : plus rien ne tourne."
+    ),
+    "The demo's folder is kept: {dir}": "Le dossier de la démonstration est gardé : {dir}",
+    # --- end of entraide demo ---
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).
