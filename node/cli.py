@@ -17,7 +17,6 @@ import logging
 import os
 import re
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +26,8 @@ from typing import Any, Literal, TextIO, TypeVar
 from protocol import kinds as k
 from protocol import state
 from protocol.bundle import MAGIC, encode_bundle, iter_bundle
-from protocol.envelope import Envelope, Policy, lifetime_to_outlive, seal
+from protocol.charter import SignedCharter
+from protocol.envelope import Envelope, lifetime_to_outlive, seal
 from protocol.errors import EntraideError, InvalidMessage, LocalError, PeerError, UsageError
 from protocol.i18n import error_text, label, tr
 from protocol.jsonview import envelope_to_json
@@ -36,6 +36,7 @@ from . import render
 from .cli_args import _spec, argparse_language, build_parser
 from .client import ControlClient, NodeUnavailable, b64
 from .config import (
+    NAME_MAX,
     Config,
     ConfigError,
     NotInitialised,
@@ -50,6 +51,7 @@ from .config import (
 from .fsutil import atomic_write
 from .identity import Identity, KeystoreError, NoIdentity, create_identity, load_identity
 from .store import IngestResult, Store, StoreError
+from .trust import ZoneTrust, adopt_charter, charter_path, load_charter, local_clock
 
 EXIT_OK = 0
 EXIT_BUG = 1
@@ -111,6 +113,8 @@ class Context:
     now: int
     #: The running node's control connection (None: not tried yet, False: no node runs).
     node: ControlClient | Literal[False] | None = None
+    #: The zone's roles as the store shows them (node.trust), once asked for.
+    zone_trust: ZoneTrust | None = None
 
     def config(self) -> Config:
         """The node's configuration; a node never set up is told to run ``entraide init``."""
@@ -141,12 +145,20 @@ class Context:
     def open_store(self) -> Store:
         return Store.open(self.home / STORE_FILE)
 
-    def policy(self, config: Config) -> Policy:
-        return Policy(
-            bridge_keys=frozenset(config.zone.bridge_keys),
-            max_skew=config.zone.max_clock_skew_s,
-            zone=config.zone.zone_id,
-        )
+    def trust(self, config: Config, store: Store) -> ZoneTrust:
+        """The zone's charter and roles, from the charter file and the store (node.trust)."""
+        if self.zone_trust is None:
+            self.zone_trust = ZoneTrust(config, load_charter(self.home, config.zone.zone_id))
+            self.zone_trust.refresh(store, now=self.now)
+        return self.zone_trust
+
+    def use_network_time(self) -> None:
+        """Date what this command signs by the running node's clock, which its peers
+        corrected if it was wrong (node.trust); without a node, by this computer's."""
+        if self.node is None:
+            self.node = _connect_node(self.home)
+        if self.node:
+            self.now = int(self.node.call("status")["now"])
 
     def say(self, text: str) -> None:
         print(text, file=self.out)
@@ -187,7 +199,13 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
                 )
             ) from None
         existing = None
+    signed = _init_charter(ctx, args, existing)
     config = _init_config(ctx, args, existing)
+    if existing is not None and existing.zone.zone_id != config.zone.zone_id:
+        charter_path(ctx.home).unlink(missing_ok=True)  # the charter of the zone it leaves
+    charter_outcome = (
+        None if signed is None else adopt_charter(ctx.home, config.zone.zone_id, signed)
+    )
     try:
         identity = ctx.identity()
         created = False
@@ -203,13 +221,23 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
         ctx.emit_json(
             _whoami_json(ctx, identity, config)
             | {"created_identity": created, "changed_config": changed}
+            | ({} if signed is None else {"charter": signed.charter.fingerprint})
         )
         return EXIT_OK
     if created:
         ctx.say(tr("New household identity created.", ctx.lang))
-    elif not changed:
+    elif not changed and charter_outcome in (None, "same"):
         ctx.say(tr("This node was already set up; nothing changed.", ctx.lang))
-    ctx.say(render.whoami(identity, config, ctx.home, ctx.lang))
+    ctx.say(render.whoami(identity, config, ctx.home, ctx.lang, signed))
+    if signed is not None:
+        ctx.say(
+            tr(
+                "Zone charter in use: {name}, fingerprint {fingerprint}.",
+                ctx.lang,
+                name=signed.charter.name,
+                fingerprint=signed.charter.fingerprint,
+            )
+        )
     if created:
         ctx.say(
             tr(
@@ -218,6 +246,34 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
             )
         )
     return EXIT_OK
+
+
+def _init_charter(
+    ctx: Context, args: argparse.Namespace, existing: Config | None
+) -> SignedCharter | None:
+    """The charter ``entraide init --charter`` joins, its fingerprint compared; the zone id
+    (and, for a new node, the zone's name) come from it."""
+    if not args.charter:
+        return None
+    from .cli_trust import confirm_fingerprint, read_charter
+
+    signed = read_charter(ctx, args.charter)
+    zone = signed.charter.zone
+    if args.zone_id and args.zone_id != zone:
+        raise UsageError(
+            tr(
+                "--zone-id {zone_id} is not the zone of this charter ({charter_zone}): leave "
+                "--zone-id out",
+                ctx.lang,
+                zone_id=args.zone_id.hex(),
+                charter_zone=zone.hex(),
+            )
+        )
+    confirm_fingerprint(ctx, signed, args.fingerprint, args.yes)
+    args.zone_id = zone
+    if existing is None and not args.zone_name:
+        args.zone_name = signed.charter.name[:NAME_MAX].strip()
+    return signed
 
 
 def _init_config(ctx: Context, args: argparse.Namespace, existing: Config | None) -> Config:
@@ -285,7 +341,8 @@ def cmd_whoami(ctx: Context, args: argparse.Namespace) -> int:
     if ctx.as_json:
         ctx.emit_json(_whoami_json(ctx, identity, config))
     else:
-        ctx.say(render.whoami(identity, config, ctx.home, ctx.lang))
+        charter = load_charter(ctx.home, config.zone.zone_id)
+        ctx.say(render.whoami(identity, config, ctx.home, ctx.lang, charter))
     return EXIT_OK
 
 
@@ -470,6 +527,7 @@ def _own_earlier(ctx: Context, store: Store, text: str, kind: k.Kind, me: bytes)
 
 def cmd_post(ctx: Context, args: argparse.Namespace) -> int:
     config, identity = ctx.config(), ctx.identity()
+    ctx.use_network_time()
     with ctx.open_store() as store:
         try:
             body, refs, lifetime = _build_post(ctx, args, store, identity.public_key)
@@ -516,6 +574,7 @@ def cmd_board(ctx: Context, args: argparse.Namespace) -> int:
     me = ctx.identity().public_key
     with ctx.open_store() as store:
         messages = store.live(ctx.now, zone=config.zone.zone_id)
+        roles = ctx.trust(config, store).roles
     text, data = render.board(
         messages,
         now=ctx.now,
@@ -525,6 +584,7 @@ def cmd_board(ctx: Context, args: argparse.Namespace) -> int:
         urgency=args.urgency,
         mine=me if args.mine else None,
         lang=ctx.lang,
+        trust=roles,
     )
     if ctx.as_json:
         ctx.emit_json(data)
@@ -534,14 +594,32 @@ def cmd_board(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
-    ctx.config()
+    config = ctx.config()
     with ctx.open_store() as store:
         env = _resolve_id(ctx, store, args.id)
         related = store.referencing(env.id)
+        roles = ctx.trust(config, store).roles
+        board = state.derive(
+            store.live(ctx.now, zone=config.zone.zone_id),
+            now=ctx.now,
+            bridge_keys=frozenset(config.zone.bridge_keys),
+            trust=roles,
+        )
+    verification = render.verification_of(board, env.id)
     if ctx.as_json:
-        ctx.emit_json(envelope_to_json(env) | {"referenced_by": [e.id.hex() for e in related]})
+        ctx.emit_json(
+            envelope_to_json(env)
+            | {"referenced_by": [e.id.hex() for e in related]}
+            | (
+                {}
+                if verification is None
+                else {"verification": render.verification_json(verification, env, ctx.lang)}
+            )
+        )
     else:
-        ctx.say(render.message(env, related, now=ctx.now, lang=ctx.lang))
+        ctx.say(
+            render.message(env, related, now=ctx.now, lang=ctx.lang, verification=verification)
+        )
     return EXIT_OK
 
 
@@ -766,7 +844,7 @@ def _store_or_submit(
     if ctx.node is None:
         ctx.node = _connect_node(ctx.home)
     if ctx.node is False:
-        return store.ingest(raws, now=ctx.now, policy=ctx.policy(config))
+        return ctx.trust(config, store).ingest(store, raws, now=ctx.now)
     answers = ctx.node.call("submit", raws=[b64(raw) for raw in raws])
     return [_result_of(answer) for answer in answers]
 
@@ -1066,6 +1144,12 @@ def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
     return run_demo(options, out=ctx.out, err=ctx.err)
 
 
+def cmd_trust(ctx: Context, args: argparse.Namespace) -> int:
+    from . import cli_trust  # the charter, roles and roster commands
+
+    return cli_trust.COMMANDS[args.command](ctx, args)
+
+
 def _outcome_word(status: str, lang: str) -> str:
     return {
         "mirrored": tr("mirrored", lang),
@@ -1181,6 +1265,13 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], int]] = {
     "tui": cmd_tui,
     "bridge": cmd_bridge,
     "report": cmd_report,
+    "charter": cmd_trust,
+    "roles": cmd_trust,
+    "vouch": cmd_trust,
+    "revoke": cmd_trust,
+    "mark": cmd_trust,
+    "corroborate": cmd_trust,
+    "roster": cmd_trust,
     "demo": cmd_demo,
 }
 
@@ -1260,9 +1351,10 @@ def main(
         as_json=args.json,
         out=out,
         err=err,
-        now=int(time.time()),
+        now=0,
     )
     try:
+        ctx.now = int(local_clock()())  # $ENTRAIDE_CLOCK_OFFSET_S: a test knob (node.trust)
         ctx.home = resolve_home(args.home)
         return COMMANDS[args.command](ctx, args)
     except EntraideError as exc:

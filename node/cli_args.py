@@ -369,6 +369,15 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     p.add_argument(
         "--force", action="store_true", help=t("rewrite the zone settings of an existing node")
     )
+    p.add_argument(
+        "--charter",
+        metavar=t("FILE|TEXT"),
+        help=t(
+            "join the zone of this charter (a file, or the text from the coordinator's "
+            "screen): its zone id and name, its founders, relays and bridges"
+        ),
+    )
+    _fingerprint_options(p, lang)
 
     sub.add_parser(
         "whoami", parents=[common], help=t("show this household's key, fingerprint and zone")
@@ -420,6 +429,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     )
     p.add_argument("file", metavar=t("FILE"), help=t("bundle file to read ('-' for stdin)"))
 
+    _add_trust_parsers(sub, common, lang)
     _add_node_parsers(sub, common, lang)
     _add_radio_emulator_parser(sub, common, lang)
     _add_bridge_parsers(sub, common, lang)
@@ -1281,3 +1291,404 @@ def _add_demo_parser(sub: Any, common: argparse.ArgumentParser, lang: str) -> No
         action="store_true",
         help=t("keep the folder afterwards, with every node's log and store"),
     )
+
+
+# ---------------------------------------------------------------- trust: charter, roles, roster
+
+
+def parse_key_ref(text: str, lang: str = "en") -> str:
+    """A key as a user gives it: "me", its 64 hex digits, or its first hex digits (at least 8)
+    when a message of the zone names it (resolved by the command)."""
+    value = text.strip().lower()
+    if value == "me" or value == "moi" or re.fullmatch(r"[0-9a-f]{8,64}", value):
+        return "me" if value == "moi" else value
+    raise UsageError(
+        tr(
+            '"{text}" is not a key: give its 64 hex digits, its first 8 or more, or "me"',
+            lang,
+            text=text,
+        )
+    )
+
+
+def parse_verdict(text: str, lang: str = "en") -> k.Verdict:
+    if text.strip().casefold() in ("confirm", "confirmer", "ok", "vrai", "true"):
+        return k.Verdict.CONFIRMED
+    return parse_label(k.Verdict, text, lang)
+
+
+def _fingerprint_options(p: argparse.ArgumentParser, lang: str) -> None:
+    p.add_argument(
+        "--fingerprint",
+        metavar=tr("DIGITS", lang),
+        help=tr(
+            "the charter's fingerprint as your coordinator reads it aloud: the charter is "
+            "used only if it matches",
+            lang,
+        ),
+    )
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help=tr("the fingerprint was compared already: do not ask", lang),
+    )
+
+
+def _add_trust_parsers(sub: Any, common: argparse.ArgumentParser, lang: str) -> None:
+    def t(msgid: str, **params: object) -> str:
+        return tr(msgid, lang, **params)
+
+    def text(body_cls: type[Any], name: str, *, required: bool = False) -> Callable[[str], str]:
+        return _arg_type(_text_parser(body_cls, name, required=required), lang, "text")
+
+    key_t = _arg_type(parse_key_ref, lang, "key")
+    raw_key_t = _arg_type(parse_key, lang, "key")
+
+    # --- entraide charter -------------------------------------------------------------
+    charter = sub.add_parser(
+        "charter",
+        parents=[common],
+        help=t("the zone's charter: create, sign, join or show it"),
+        description=t(
+            "A zone's charter says what the zone is and whom it trusts from the start: its "
+            "founders (the coordinators), its relays and its official-alert bridges. It is "
+            "handed over in person, as a file or as a text shown on a screen, and checked by "
+            "reading its fingerprint aloud: a node trusts only the charter it was given this "
+            "way. The roles then spread by signed vouches (entraide vouch)."
+        ),
+        epilog=t(
+            "Examples:\n"
+            '  entraide charter create zone.ent --name "Rue des Lilas" --relay <64 hex digits>\n'
+            "  entraide charter sign zone.ent          (each other founder, on their node)\n"
+            "  entraide charter join zone.ent          (every household, this one too)\n"
+            "  entraide charter show --text | qrencode -t ansiutf8   (a QR code to scan)"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = charter.add_subparsers(dest="action", metavar=t("ACTION"), required=True)
+    p = actions.add_parser(
+        "create",
+        parents=[common],
+        help=t("write a new charter for this node's zone, signed by this household"),
+        description=t(
+            "Write a charter for this node's zone (a zone keeps its id when it adopts one). "
+            "The founders are this household unless --founder says otherwise; each founder "
+            "signs it on their own node (entraide charter sign) before anyone joins it. To "
+            "replace the zone's charter (a founder leaves, a bridge changes), create a new one: "
+            "its version is one more, and more than half of the current founders must sign it."
+        ),
+    )
+    p.add_argument("file", metavar=t("FILE"), help=t("the charter file to write"))
+    p.add_argument(
+        "--name",
+        metavar=t("NAME"),
+        help=t("the zone's name (default: the name in this node's settings)"),
+    )
+    p.add_argument(
+        "--area", metavar=t("TEXT"), default="", help=t("the streets or district it covers")
+    )
+    for flag, help_text in (
+        ("--founder", t("a founding coordinator's key (repeatable; default: this household)")),
+        ("--relay", t("a relay's key (repeatable)")),
+        ("--bridge", t("an official-alert bridge's key (repeatable)")),
+    ):
+        p.add_argument(
+            flag, metavar="HEX", type=raw_key_t, action="append", default=[], help=help_text
+        )
+    p.add_argument(
+        "--peer",
+        metavar="MULTIADDR",
+        type=_arg_type(parse_peer, lang, "peer"),
+        action="append",
+        default=[],
+        help=t("a bootstrap peer every node dials (repeatable)"),
+    )
+    p.add_argument(
+        "--max-skew",
+        metavar=t("SECONDS"),
+        type=int,
+        default=600,
+        help=t("how far ahead of a node's clock a message may be dated (default: 600)"),
+    )
+    p.add_argument("--lora-region", metavar=t("REGION"), default="", help=t("the LoRa region"))
+    p.add_argument("--lora-preset", metavar=t("PRESET"), default="", help=t("the modem preset"))
+    p.add_argument(
+        "--lora-channel", metavar=t("NAME"), default="", help=t("the Meshtastic channel name")
+    )
+    p.add_argument("--force", action="store_true", help=t("replace FILE if it exists"))
+    p = actions.add_parser(
+        "sign",
+        parents=[common],
+        help=t("add this household's signature to a charter (a founder's)"),
+        description=t(
+            "Check a charter's signatures, show what it says and its fingerprint, and add this "
+            "household's signature to the file. Compare the fingerprint with the other "
+            "founders' before signing."
+        ),
+    )
+    p.add_argument("file", metavar=t("FILE"), help=t("the charter file (rewritten)"))
+    p = actions.add_parser(
+        "join",
+        parents=[common],
+        help=t("use this charter on this node, after comparing its fingerprint"),
+        description=t(
+            "Read a charter (a file, or the text your coordinator shows), show its fingerprint "
+            "and use it once you have compared it with the one the coordinator reads aloud. A "
+            "charter is only for the zone it names: join a node to that zone first (entraide "
+            "init --charter FILE does both). A newer charter replaces the current one only if "
+            "more than half of the current founders signed it."
+        ),
+        epilog=t(
+            "Examples:\n"
+            "  entraide charter join zone.ent\n"
+            "  entraide charter join ENTRAIDE-ZONE1:AEBA… --fingerprint '12345 67890 12345 67890'"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "charter", metavar=t("FILE|TEXT"), help=t("the charter file, its text, or - for stdin")
+    )
+    _fingerprint_options(p, lang)
+    p = actions.add_parser(
+        "show",
+        parents=[common],
+        help=t("show the zone's charter, its fingerprint and its text"),
+    )
+    p.add_argument(
+        "--text",
+        action="store_true",
+        help=t("only the text form (for a QR code: pipe it to qrencode -t ansiutf8)"),
+    )
+
+    # --- roles ------------------------------------------------------------------------
+    roles_title = ", ".join(label(r, lang) for r in k.Role)
+    sub.add_parser(
+        "roles",
+        parents=[common],
+        help=t("who holds which role in the zone: coordinators, relays, bridges, households"),
+    )
+    p = sub.add_parser(
+        "vouch",
+        parents=[common],
+        help=t("vouch for a household you know in person (relays, coordinators)"),
+        description=t(
+            "Say that you know this key's household, and give it a role. A relay or a "
+            "coordinator vouches for households; a coordinator also makes relays, bridges and "
+            "other coordinators. Vouched households get looser rate limits and their "
+            "corroborations weigh more. Compare the key's fingerprint with its household first. "
+            "A vouch lasts a year: renew it before it ends; withdraw it with entraide post "
+            "retract ID."
+        ),
+        epilog=t(
+            "Examples:\n"
+            '  entraide vouch 3f2a9c01 --name "Mme Martin, 12 rue des Lilas"\n'
+            "  entraide vouch 3f2a9c01b7e4d5a6 --role relay"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("key", metavar=t("KEY"), type=key_t, help=t("the household's key"))
+    _enum_option(p, "--role", k.Role, t("the role it gets"), lang, default=k.Role.HOUSEHOLD)
+    p.add_argument(
+        "--name",
+        metavar=t("TEXT"),
+        type=text(k.Vouch, "name"),
+        default="",
+        help=t("how you know the household (public, like every message)"),
+    )
+    p = sub.add_parser(
+        "revoke",
+        parents=[common],
+        help=t("take a role away from a key, for good (or give up your own)"),
+        description=t(
+            "A coordinator revokes a key's role (every role unless --role says which); anyone "
+            'may revoke their own key ("me"), for instance when it is lost or stolen. A '
+            "revocation cannot be undone: vouch for a new key instead. Everything the key did in "
+            "that role stops counting, on every node that holds the revocation: re-vouch first "
+            "what should stay."
+        ),
+        epilog=t(
+            "Examples:\n"
+            "  entraide revoke 3f2a9c01 --role relay --reason misconduct\n"
+            "  entraide revoke me --reason key-lost"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("key", metavar=t("KEY"), type=key_t, help=t('the key, or "me"'))
+    p.add_argument(
+        "--role",
+        metavar=t("ROLE"),
+        type=_arg_type(_enum_parser(k.Role), lang, "role"),
+        help=t("only this role {{{roles}}} (default: every role)", roles=roles_title),
+    )
+    _enum_option(p, "--reason", k.RevokeReason, t("why"), lang, default=k.RevokeReason.WITHDRAWN)
+    p.add_argument(
+        "--text", metavar=t("TEXT"), type=text(k.Revoke, "text"), default="", help=t("details")
+    )
+
+    # --- verification -----------------------------------------------------------------
+    lifetime = argparse.ArgumentParser(add_help=False)
+    lifetime.add_argument(
+        "--lifetime",
+        metavar=t("DURATION"),
+        type=_arg_type(parse_lifetime, lang, "duration"),
+        help=t("how long it stays valid: 4h, 3d, 1w (default: as long as what it is about)"),
+    )
+    p = sub.add_parser(
+        "mark",
+        parents=[common, lifetime],
+        help=t("a relay's verdict on a report or request: confirmed, or false"),
+        description=t(
+            "A relay or a coordinator marks a request, offer, incident, resource point or "
+            "community alert as confirmed (seen on the spot) or false. Every board shows it; a "
+            "false report stays listed, flagged and last. A coordinator's verdict overrides a "
+            "relay's. A newer mark replaces yours; entraide post retract withdraws it."
+        ),
+        epilog=t("Examples:\n  entraide mark confirmed 41429732\n  entraide mark false 41429732"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "verdict",
+        metavar=t("VERDICT"),
+        type=_arg_type(parse_verdict, lang, "verdict"),
+        help="{" + ", ".join(label(v, lang) for v in k.Verdict) + "}",
+    )
+    p.add_argument("id", metavar="ID", help=t("the message id (its first 4 hex digits or more)"))
+    p.add_argument(
+        "--text", metavar=t("TEXT"), type=text(k.Mark, "text"), default="", help=t("a short note")
+    )
+    p = sub.add_parser(
+        "corroborate",
+        parents=[common, lifetime],
+        help=t('"I saw it too": a neighbour\'s word on a report or request'),
+        description=t(
+            "Say you saw it too (an incident, an alert, a resource point) or know the need is "
+            "real (a request). Two vouched neighbours, or four unvouched ones, make it "
+            '"corroborated" on every board.'
+        ),
+    )
+    p.add_argument("id", metavar="ID", help=t("the message id (its first 4 hex digits or more)"))
+    p.add_argument(
+        "--text",
+        metavar=t("TEXT"),
+        type=text(k.Corroboration, "text"),
+        default="",
+        help=t("a short note"),
+    )
+
+    # --- roster -----------------------------------------------------------------------
+    roster = sub.add_parser(
+        "roster",
+        parents=[common],
+        help=t('"please check on me": join the roster, or (relays) read it and record visits'),
+        description=t(
+            "A household that needs a visit after an alert (oxygen at home, a wheelchair, "
+            "living alone) joins the roster with its needs: the entry is encrypted to the "
+            "zone's relays, nobody else can read it. After an alert, a household of the "
+            "roster that has not checked in escalates to its assigned relay, then to every "
+            "relay. Relays list the roster and who needs a visit (entraide roster), and record "
+            "their visits as check-ins on the household's behalf."
+        ),
+        epilog=t(
+            "Examples:\n"
+            '  entraide roster join --needs "oxygène à domicile" --address "12 rue des Lilas, '
+            '3e"\n'
+            "  entraide roster                      (a relay: entries and escalations)\n"
+            "  entraide roster visit 3f2a9c01 --status safe\n"
+            '  entraide roster add --name "M. Petit" --needs "fauteuil roulant"   (a relay)\n'
+            "  entraide roster leave"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = roster.add_subparsers(dest="action", metavar=t("ACTION"))
+    actions.add_parser(
+        "list", parents=[common], help=t("(relays) the entries you can read, and escalations")
+    )
+    details = argparse.ArgumentParser(add_help=False)
+    details.add_argument(
+        "--needs",
+        metavar=t("TEXT"),
+        required=True,
+        type=_arg_type(_roster_text("needs", required=True), lang, "text"),
+        help=t("what the household needs: oxygen at home, wheelchair, hard of hearing…"),
+    )
+    details.add_argument(
+        "--address",
+        metavar=t("TEXT"),
+        default="",
+        type=_arg_type(_roster_text("address"), lang, "text"),
+        help=t("where to go: street, floor, door code"),
+    )
+    details.add_argument(
+        "--contact",
+        metavar=t("TEXT"),
+        default="",
+        type=_arg_type(_roster_text("contact"), lang, "text"),
+        help=t("a phone number, a relative"),
+    )
+    details.add_argument(
+        "--check-after",
+        metavar=t("DURATION"),
+        type=_arg_type(parse_check_after, lang, "duration"),
+        default=120,
+        help=t("after an alert, escalate when not heard from for this long (15m to 1d; 2h)"),
+    )
+    details.add_argument(
+        "--relay",
+        metavar=t("KEY"),
+        type=key_t,
+        help=t("the relay you would like to come (default: chosen for you)"),
+    )
+    details.add_argument(
+        "--replaces", metavar="ID", help=t("your earlier entry that this one replaces")
+    )
+    actions.add_parser(
+        "join",
+        parents=[common, details, lifetime],
+        help=t("ask to be checked on after an alert (your needs, sealed to the relays)"),
+    )
+    p = actions.add_parser(
+        "add",
+        parents=[common, details, lifetime],
+        help=t("(relays) enter a person without a node, by name"),
+    )
+    p.add_argument(
+        "--name",
+        metavar=t("NAME"),
+        required=True,
+        type=_arg_type(_roster_text("name", required=True), lang, "text"),
+        help=t("the person's name, as neighbours know it"),
+    )
+    p = actions.add_parser(
+        "visit",
+        parents=[common],
+        help=t("(relays) record a visit: a check-in on the household's behalf"),
+    )
+    p.add_argument(
+        "household",
+        metavar=t("HOUSEHOLD"),
+        help=t("the household as the roster shows it: its key's first digits, or the name"),
+    )
+    _enum_option(
+        p, "--status", k.CheckInStatus, t("how they are"), lang, default=k.CheckInStatus.SAFE
+    )
+    p.add_argument(
+        "--text",
+        metavar=t("TEXT"),
+        type=text(k.CheckIn, "text"),
+        default="",
+        help=t("a short note"),
+    )
+    actions.add_parser("leave", parents=[common], help=t("withdraw your entries from the roster"))
+
+
+def _roster_text(name: str, *, required: bool = False) -> Callable[[str, str], str]:
+    from protocol.roster import RosterDetails
+
+    return _text_parser(RosterDetails, name, required=required)
+
+
+def parse_check_after(text: str, lang: str = "en") -> int:
+    minutes = parse_duration_minutes(text, lang)
+    if not 15 <= minutes <= 1440:
+        raise UsageError(tr("from 15 minutes to 1 day (15m, 2h, 1d)", lang))
+    return minutes

@@ -20,6 +20,8 @@ Operations:
                 what refers to it
 ``subscribe``   start pushing events on this connection
 ``sync``        catch up with every connected peer now
+``trust``       read ``charter.ent`` again (after ``entraide charter join``); the charter, the
+                roles and the clock estimate, as in ``status``
 ==============  ==========================================================================
 
 Only the user who runs the node may connect: the socket is created 0600 in a 0700 home,
@@ -346,6 +348,7 @@ async def _board(node: Node, request: dict[str, Any]) -> Any:
         urgency=_enum_option(k.RequestUrgency, request.get("urgency"), lang),
         mine=node.identity.public_key if request.get("mine") else None,
         lang=lang,
+        trust=node.trust.roles,
     )
     return {"text": text, "data": data}
 
@@ -374,6 +377,11 @@ async def _sync(node: Node, request: dict[str, Any]) -> Any:
     return {"started": node.syncer.sync_all_now()}
 
 
+async def _trust(node: Node, request: dict[str, Any]) -> Any:
+    await node.trust.tick(node)
+    return node.trust.status()
+
+
 async def _subscribe(client: _Client, nursery: trio.Nursery) -> Any:
     if not client.subscribed:
         client.subscribed = True
@@ -400,5 +408,6 @@ OPERATIONS: dict[str, Operation] = {
     "board": _board,
     "show": _show,
     "sync": _sync,
+    "trust": _trust,
     "subscribe": _status,  # handled specially: it needs the connection
 }

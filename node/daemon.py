@@ -9,6 +9,7 @@ everything in one nursery::
      ├─ Syncer.serve               catch-up with every peer on connect and periodically (node.sync)
      ├─ _pump_wifi                 gossip received → store → events
      ├─ _watch_peers               peer up/down → events, catch-up on connect
+     ├─ NodeTrust.serve            roles, clock estimate, roster, "not yet" retries (node.trust)
      └─ _prune                     expired messages deleted every few minutes
 
 Every message, whatever brought it, goes through :meth:`Node.ingest`: the store checks,
@@ -33,18 +34,18 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from protocol import kinds as k
-from protocol.envelope import Envelope, Policy, accept, seal
-from protocol.errors import LocalError
+from protocol.envelope import Envelope, Policy, seal
+from protocol.errors import LocalError, PeerError
 
 from .client import CONTROL_SOCKET
 from .config import Config
 from .events import EventHub, message_event
 from .identity import Identity
+from .render import household_json
 from .store import IngestResult, Store
+from .trust import NodeTrust, local_clock, message_id
 
 if TYPE_CHECKING:
-    from protocol.ratelimit import RateLimiter
-
     from .lora import LoraService, RadioOptions
     from .sync import Syncer
     from .wifi import WifiTransport
@@ -59,6 +60,11 @@ DEFAULT_PORT = 4747
 WIFI_BATCH = 256
 #: How often expired messages are deleted.
 PRUNE_INTERVAL_S = 300.0
+#: Messages submitted here that are older than this are left to catch-up, not gossiped: a
+#: live push is a clock sample for its receivers (SPEC.md 11a.7), an old message a wrong one.
+FRESH_S = 3600
+#: Sources whose messages are live pushes: clock samples, rate-limited per author.
+LIVE_SOURCES = frozenset({"radio"})
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ class Node:
         self.clock = clock
         self.events = EventHub()
         self.stats = NodeStatistics()
-        self.rate_limiter: RateLimiter | None = None
+        self.trust = NodeTrust(home, config, identity.public_key, clock=clock)
         self.wifi: WifiTransport | None = None
         self.syncer: Syncer | None = None
         self.lora: LoraService | None = None
@@ -124,15 +130,11 @@ class Node:
         return self.options.control_path or self.home / CONTROL_SOCKET
 
     def now(self) -> int:
-        return int(self.clock())
+        """The network's time: this node's clock corrected by its estimate (node.trust)."""
+        return self.trust.now()
 
     def policy(self) -> Policy:
-        zone = self.config.zone
-        return Policy(
-            bridge_keys=frozenset(zone.bridge_keys),
-            max_skew=zone.max_clock_skew_s,
-            zone=zone.zone_id,
-        )
+        return self.trust.policy
 
     # --- running -----------------------------------------------------------------------------
 
@@ -142,21 +144,23 @@ class Node:
 
         self.stats.started = self.clock()
         async with trio.open_nursery() as nursery:
+            await nursery.start(self.trust.serve, self)
             if self.options.wifi:
                 # libp2p costs ~0.7 s and ~58 MiB to import: only a node with Wi-Fi pays it.
-                from protocol.ratelimit import RateLimiter
-
                 from .sync import Syncer
                 from .wifi import WifiTransport
 
-                self.rate_limiter = RateLimiter()
-
                 zone = self.config.zone
+                charter = self.trust.charter
                 self.wifi = WifiTransport(
                     bytes(self.identity.signing_key),
                     zone.zone_id,
                     listen=list(self.options.listen),
-                    bootstrap=[*zone.bootstrap_peers, *self.options.extra_peers],
+                    bootstrap=[
+                        *zone.bootstrap_peers,
+                        *(() if charter is None else charter.charter.peers),
+                        *self.options.extra_peers,
+                    ],
                     mdns=self.options.mdns,
                     validate=self.validate_gossip,
                 )
@@ -185,10 +189,7 @@ class Node:
     def validate_gossip(self, raw: bytes, from_peer: str) -> bool:
         """The GossipSub validator: runs before a message is delivered or forwarded. A
         :class:`PeerError` it raises is the reason the transport counts and logs."""
-        now = self.now()
-        env = accept(raw, now=now, policy=self.policy())
-        if self.rate_limiter is not None:
-            self.rate_limiter.check(env.author, now)
+        self.trust.screen_live(raw)
         return True
 
     async def _pump_wifi(self) -> None:
@@ -239,14 +240,27 @@ class Node:
     async def ingest(
         self, raws: Sequence[bytes], *, source: str, peer: str | None = None
     ) -> list[IngestResult]:
-        """Check, verify and durably store ``raws``; announce the new ones to local clients."""
+        """Check, verify and durably store ``raws``; announce the new ones to local clients.
+        Vouches and revocations go first (node.trust); what is refused as "not yet" is kept
+        aside and tried again later."""
         if not raws:
             return []
+        screened = await self._screen_live(raws) if source in LIVE_SOURCES else {}
+        todo = [raw for i, raw in enumerate(raws) if i not in screened]
+        zone = self.trust.zone
+        version = zone.version
         now = self.now()
         async with self._store_lock:
-            results = await trio.to_thread.run_sync(
-                lambda: self.store.ingest(list(raws), now=now, policy=self.policy())
+            stored = iter(
+                await trio.to_thread.run_sync(lambda: zone.ingest(self.store, todo, now=now))
             )
+        results = [screened[i] if i in screened else next(stored) for i in range(len(raws))]
+        self.trust.settle(raws, results)
+        if zone.version != version or any(
+            r.status == "new" and r.envelope is not None and r.envelope.kind is k.Kind.ROSTER_ENTRY
+            for r in results
+        ):
+            self.trust.wake()
         for raw, result in zip(raws, results, strict=True):
             if result.status == "new":
                 assert result.envelope is not None
@@ -257,10 +271,39 @@ class Node:
                 self.events.publish(message_event(raw, env.id, env.kind.name.lower(), source, peer))
             elif result.status == "duplicate":
                 self.stats.duplicates += 1
-            else:
+            elif source != "retry":
                 self.stats.rejected += 1
                 log.info("rejected a message (%s%s): %s", source, _from(peer), result.error)
         return results
+
+    async def _screen_live(self, raws: Sequence[bytes]) -> dict[int, IngestResult]:
+        """Live pushes not stored yet: a clock sample each, then the receiver's rules and
+        the author's rate limit (node.trust); the refusals, by index."""
+        ids = [message_id(raw) for raw in raws]
+        known = {message_id(raw) for raw in await self.raws_of(ids)}
+        refused: dict[int, IngestResult] = {}
+        for i, (raw, mid) in enumerate(zip(raws, ids, strict=True)):
+            if mid in known:
+                continue  # the store says "duplicate": no sample, no token
+            try:
+                self.trust.screen_live(raw)
+            except PeerError as exc:
+                refused[i] = IngestResult("rejected", id=mid, error=exc)
+        return refused
+
+    async def refresh_trust(self) -> bool:
+        """Derive the roles again from the store; whether they changed."""
+        now = self.now()
+        async with self._store_lock:
+            return await trio.to_thread.run_sync(
+                lambda: self.trust.zone.refresh(self.store, now=now)
+            )
+
+    async def refresh_roster(self) -> None:
+        """The roster entries this node reads as a relay, and who needs a visit."""
+        await trio.to_thread.run_sync(
+            lambda: self.trust.refresh_roster(self.store, self.identity.signing_key)
+        )
 
     async def submit(
         self, raws: Sequence[bytes], *, source: str = "local", peer: str | None = None
@@ -268,9 +311,16 @@ class Node:
         """Messages already signed (from a local client, or heard on the radio): store them,
         then publish the new ones on Wi-Fi."""
         results = await self.ingest(raws, source=source, peer=peer)
+        oldest = self.now() - FRESH_S
+        left = False
         for raw, result in zip(raws, results, strict=True):
-            if result.status == "new":
-                await self.publish(raw)
+            if result.status == "new" and result.envelope is not None:
+                if result.envelope.created >= oldest:
+                    await self.publish(raw)
+                else:
+                    left = True
+        if left and self.syncer is not None:
+            self.syncer.sync_all_now()  # old messages travel by catch-up
         return results
 
     async def post(
@@ -313,7 +363,7 @@ class Node:
             "fingerprint": self.identity.fingerprint,
             "zone": {"id": self.zone_id.hex(), "name": self.config.zone.name},
             "language": self.config.language,
-            "bridge_keys": [key.hex() for key in self.config.zone.bridge_keys],
+            "bridge_keys": [key.hex() for key in sorted(self.trust.roles.bridges)],
             "now": self.now(),
             "uptime_s": round(self.clock() - self.stats.started, 1),
             "wifi": None
@@ -336,7 +386,10 @@ class Node:
                 "published": self.stats.published,
             },
             "events": self.events.statistics(),
-        }
+            "roster": None
+            if not self.trust.roles.has(self.identity.public_key, k.Role.RELAY)
+            else [household_json(item.household) for item in self.trust.roster],
+        } | self.trust.status()
 
 
 def _peer(peer_id: str) -> str:
@@ -351,7 +404,7 @@ def _from(peer: str | None) -> str:
 def open_node(home: Path, config: Config, identity: Identity, options: NodeOptions) -> Node:
     """A node on ``home``'s store (opened here; the caller closes ``node.store``)."""
     store = Store.open(home / STORE_FILE)
-    return Node(home, config, identity, store, options)
+    return Node(home, config, identity, store, options, clock=local_clock())
 
 
 class NodeLocked(LocalError):

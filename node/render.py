@@ -12,10 +12,12 @@ from typing import Any
 
 from protocol import kinds as k
 from protocol import state
+from protocol.charter import SignedCharter
 from protocol.envelope import Envelope, short_id
 from protocol.i18n import label, tr
 from protocol.jsonview import envelope_to_json
 from protocol.schema import Point
+from protocol.trust import Roles, Verification, VerificationState, describe
 
 from .config import Config
 from .identity import Identity
@@ -56,8 +58,40 @@ def who(key: bytes) -> str:
     return key[:4].hex()
 
 
-def whoami(identity: Identity, config: Config, home: Path, lang: str) -> str:
+def whoami(
+    identity: Identity,
+    config: Config,
+    home: Path,
+    lang: str,
+    charter: SignedCharter | None = None,
+) -> str:
     zone = config.zone
+    if charter is not None:  # a neighbour joins with the charter, its fingerprint compared
+        return "\n".join(
+            [
+                tr("Household key:   {key}", lang, key=identity.public_key.hex()),
+                tr("Fingerprint:     {fingerprint}", lang, fingerprint=identity.fingerprint),
+                tr(
+                    "Aid zone:        {name} ({zone_id})",
+                    lang,
+                    name=zone.name,
+                    zone_id=zone.zone_id.hex(),
+                ),
+                tr(
+                    "Zone charter:    fingerprint {fingerprint}",
+                    lang,
+                    fingerprint=charter.charter.fingerprint,
+                ),
+                tr("Node directory:  {home}", lang, home=str(home)),
+                "",
+                tr(
+                    "A neighbour joins this zone with the charter (entraide charter show gives "
+                    "its text, for a QR code), comparing its fingerprint aloud:",
+                    lang,
+                ),
+                "  entraide init --charter ENTRAIDE-ZONE1:…",
+            ]
+        )
     lines = [
         tr("Household key:   {key}", lang, key=identity.public_key.hex()),
         tr("Fingerprint:     {fingerprint}", lang, fingerprint=identity.fingerprint),
@@ -85,7 +119,7 @@ def _field_text(name: str, value: Any, now: int, lang: str) -> str:
         return str(value)
     if name in _TIME_FIELDS and isinstance(value, int):
         return when(value, now, lang)
-    if name == "eta_minutes" and isinstance(value, int):
+    if name in ("eta_minutes", "check_after") and isinstance(value, int):
         return duration(value, lang)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return ", ".join(
@@ -132,6 +166,15 @@ def field_label(name: str, lang: str) -> str:
         "drill_start": tr("drill starts", lang),
         "drill_end": tr("drill ends", lang),
         "reason": tr("reason", lang),
+        "via": tr("typed on handset", lang),
+        "subject": tr("key concerned", lang),
+        "role": tr("role", lang),
+        "verdict": tr("verdict", lang),
+        "needs": tr("needs", lang),
+        "address": tr("address", lang),
+        "contact": tr("contact", lang),
+        "relay": tr("assigned relay", lang),
+        "check_after": tr("escalates after", lang),
     }
     return labels.get(name, name)
 
@@ -157,8 +200,15 @@ def _pairs(pairs: Sequence[tuple[str, str]], lang: str, indent: str = "  ") -> l
     ]
 
 
-def message(env: Envelope, related: Sequence[Envelope], *, now: int, lang: str) -> str:
-    """One message in full, with what refers to it."""
+def message(
+    env: Envelope,
+    related: Sequence[Envelope],
+    *,
+    now: int,
+    lang: str,
+    verification: Verification | None = None,
+) -> str:
+    """One message in full, with what refers to it (and how far it is verified, if given)."""
     pairs = [
         (tr("author", lang), env.author.hex()),
         (tr("created", lang), when(env.created, now, lang)),
@@ -166,11 +216,25 @@ def message(env: Envelope, related: Sequence[Envelope], *, now: int, lang: str) 
         (tr("size", lang), tr("{size} bytes", lang, size=len(env.raw))),
     ]
     pairs += [(tr("refers to", lang), short_id(ref)) for ref in env.refs]
-    for f in dataclasses.fields(env.body):
-        value = getattr(env.body, f.name)
-        if value is None or value == f.default:
-            continue
-        pairs.append((field_label(f.name, lang), _field_text(f.name, value, now, lang)))
+    if isinstance(env.body, k.RosterEntry):  # sealed: only its relays read it
+        pairs.append(
+            (
+                tr("sealed to", lang),
+                tr(
+                    "{count} relay(s); only they can read it",
+                    lang,
+                    count=len(env.body.slots),
+                ),
+            )
+        )
+    else:
+        for f in dataclasses.fields(env.body):
+            value = getattr(env.body, f.name)
+            if value is None or value == f.default:
+                continue
+            pairs.append((field_label(f.name, lang), _field_text(f.name, value, now, lang)))
+    if verification is not None:
+        pairs.append((tr("verification", lang), verification_text(verification, env, lang)))
     lines = [f"{label(env.kind, lang)} {env.id.hex()}", *_pairs(pairs, lang)]
     for other in sorted(related, key=lambda e: (e.created, e.id)):
         lines.append(
@@ -235,6 +299,45 @@ def _details(*parts: str) -> str:
     return " — ".join(p for p in parts if p)
 
 
+def verification_of(board: state.Board, message_id: bytes) -> Verification | None:
+    """The verification of a message the board shows (None: not a verifiable one)."""
+    views: tuple[Any, ...] = (
+        *board.alerts,
+        *board.requests,
+        *board.offers,
+        *board.incidents,
+        *board.resources,
+    )
+    return next((v.verification for v in views if v.envelope.id == message_id), None)
+
+
+def verification_text(v: Verification, env: Envelope, lang: str) -> str:
+    """How far a message is verified, in words (the handset caveat included)."""
+    return describe(v, lang, witness=who(env.author))
+
+
+def _verified(v: Verification, env: Envelope, lang: str) -> str:
+    """The verification as a board shows it: nothing when unverified and typed by its
+    author (most messages), else in words, a false report flagged."""
+    if v.state is VerificationState.UNVERIFIED and v.via is None:
+        return ""
+    text = verification_text(v, env, lang)
+    return f"⚠ {text}" if v.marked_false else f"✓ {text}"
+
+
+def verification_json(v: Verification, env: Envelope, lang: str) -> dict[str, Any]:
+    return {
+        "state": v.state.value,
+        "text": verification_text(v, env, lang),
+        "author_roles": sorted(r.name.lower() for r in v.author_roles),
+        "confirmed_by": [key.hex() for key in v.confirmed_by],
+        "marked_false_by": [key.hex() for key in v.marked_false_by],
+        "corroborators": [key.hex() for key in v.corroborators],
+        "vouched_corroborators": v.vouched_corroborators,
+        "via": None if v.via is None else str(v.via),
+    }
+
+
 def board(
     messages: Sequence[Envelope],
     *,
@@ -245,9 +348,11 @@ def board(
     urgency: k.RequestUrgency | None,
     mine: bytes | None,
     lang: str,
+    trust: Roles | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """The board (or one section of it) as text and as JSON."""
-    b = state.derive(messages, now=now, bridge_keys=bridge_keys)
+    """The board (or one section of it) as text and as JSON; ``trust``: the zone's roles now
+    (verification marks count only with them)."""
+    b = state.derive(messages, now=now, bridge_keys=bridge_keys, trust=trust)
     wanted = SECTIONS if section == "all" else (section,)
     out: list[str] = []
     data: dict[str, Any] = {"now": now}
@@ -259,9 +364,10 @@ def board(
 
     if "alerts" in wanted:
         heading(tr("Alerts", lang), len(b.alerts))
-        rows = []
+        rows, notes = [], []
         for view in b.alerts:
             alert = view.alert
+            notes.append("" if view.official else _verified(view.verification, view.envelope, lang))
             marks = []
             if view.official:
                 marks.append(tr("OFFICIAL", lang))
@@ -287,10 +393,16 @@ def board(
                 tr("headline", lang),
             ],
             rows,
+            notes,
         )
         data["alerts"] = [
             envelope_to_json(v.envelope)
-            | {"official": v.official, "exercise": v.exercise, "started": v.started}
+            | {
+                "official": v.official,
+                "exercise": v.exercise,
+                "started": v.started,
+                "verification": verification_json(v.verification, v.envelope, lang),
+            }
             for v in b.alerts
         ]
 
@@ -321,7 +433,9 @@ def board(
             elif r.resolved_by is not None and r.resolved_by != r.requester:
                 # Only the requester's own word is final: say who closed it otherwise.
                 by = tr("closed by helper {who}", lang, who=who(r.resolved_by))
-            notes.append(_details(req.place, req.text, by))
+            notes.append(
+                _details(req.place, req.text, by, _verified(r.verification, r.envelope, lang))
+            )
         out += _table(
             [
                 tr("id", lang),
@@ -348,6 +462,7 @@ def board(
                 ]
                 for o in offers
             ],
+            [_verified(o.verification, o.envelope, lang) for o in offers],
         )
         data["requests"] = [
             envelope_to_json(r.envelope)
@@ -356,10 +471,15 @@ def board(
                 "claimers": [c.hex() for c in r.claimers],
                 "resolved_by": r.resolved_by.hex() if r.resolved_by else None,
                 "comments": [c.id.hex() for c in r.comments],
+                "verification": verification_json(r.verification, r.envelope, lang),
             }
             for r in requests
         ]
-        data["offers"] = [envelope_to_json(o.envelope) for o in offers]
+        data["offers"] = [
+            envelope_to_json(o.envelope)
+            | {"verification": verification_json(o.verification, o.envelope, lang)}
+            for o in offers
+        ]
 
     if "checkins" in wanted:
         heading(tr("Check-ins", lang), len(b.checkins))
@@ -412,10 +532,22 @@ def board(
                 ]
                 for i in b.incidents
             ],
-            [_details(i.incident.place, i.incident.text) for i in b.incidents],
+            [
+                _details(
+                    i.incident.place,
+                    i.incident.text,
+                    _verified(i.verification, i.envelope, lang),
+                )
+                for i in b.incidents
+            ],
         )
         data["incidents"] = [
-            envelope_to_json(i.envelope) | {"first_reported": i.first_reported} for i in b.incidents
+            envelope_to_json(i.envelope)
+            | {
+                "first_reported": i.first_reported,
+                "verification": verification_json(i.verification, i.envelope, lang),
+            }
+            for i in b.incidents
         ]
 
     if "resources" in wanted:
@@ -431,8 +563,13 @@ def board(
                 ]
                 for r in b.resources
             ],
+            [_verified(r.verification, r.envelope, lang) for r in b.resources],
         )
-        data["resources"] = [envelope_to_json(r.envelope) | {"open": r.open} for r in b.resources]
+        data["resources"] = [
+            envelope_to_json(r.envelope)
+            | {"open": r.open, "verification": verification_json(r.verification, r.envelope, lang)}
+            for r in b.resources
+        ]
 
     if "tips" in wanted:
         heading(tr("Tips and drills", lang), len(b.tips))
@@ -494,4 +631,69 @@ def status(data: dict[str, Any], lang: str) -> str:
             rejected=counts["rejected"],
         )
     )
+    lines += trust_lines(data, lang)
     return "\n".join(lines)
+
+
+def offset_text(seconds: int, lang: str) -> str:
+    """A clock offset in words: "3 days behind", "20 min ahead" (of the network)."""
+    minutes = max(round(abs(seconds) / 60), 1)
+    for unit in (1440, 60):  # rounded to its largest unit: "3 days", not "4319 min"
+        if minutes >= 2 * unit:
+            minutes = round(minutes / unit) * unit
+            break
+    span = duration(minutes, lang)
+    if seconds > 0:  # the local clock must be moved forward: it is behind
+        return tr("{span} behind the network", lang, span=span)
+    return tr("{span} ahead of the network", lang, span=span)
+
+
+def trust_lines(data: dict[str, Any], lang: str) -> list[str]:
+    """The zone's charter, this household's roles and the clock, from a node's status."""
+    trust, clock = data.get("trust"), data.get("clock")
+    if not isinstance(trust, dict) or not isinstance(clock, dict):
+        return []
+    charter = trust.get("charter")
+    lines = [
+        "  "
+        + (
+            tr(
+                "zone charter: {name}, fingerprint {fingerprint}",
+                lang,
+                name=charter["name"],
+                fingerprint=charter["fingerprint"],
+            )
+            if charter
+            else tr("zone charter: none (every key is trusted alike)", lang)
+        ),
+        "  "
+        + tr(
+            "roles of this household: {roles}",
+            lang,
+            roles=", ".join(label(k.Role[r.upper()], lang) for r in trust["roles"])
+            or tr("none (unvouched)", lang),
+        ),
+    ]
+    if clock["offset"]:
+        lines.append(
+            "  "
+            + tr(
+                "clock: {offset} (estimated from {count} peers); messages are dated with the "
+                "network's time",
+                lang,
+                offset=offset_text(clock["offset"], lang),
+                count=clock["sources"],
+            )
+        )
+    elif clock["sources"] >= 3:
+        lines.append("  " + tr("clock: agrees with {count} peers", lang, count=clock["sources"]))
+    else:
+        lines.append(
+            "  "
+            + tr(
+                "clock: not checked yet (heard from {count} peers, 3 needed)",
+                lang,
+                count=clock["sources"],
+            )
+        )
+    return lines

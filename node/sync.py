@@ -41,6 +41,8 @@ from protocol.reconcile import (
     SyncSession,
 )
 
+from .trust import role_kinds_first
+
 if TYPE_CHECKING:
     from .daemon import Node
     from .wifi import SyncStream, WifiTransport
@@ -165,7 +167,8 @@ class Syncer:
                     if isinstance(event, NeedData):
                         session.receive_data(await stream.receive_some(READ_SIZE))
                     elif isinstance(event, SendEnvelopes):
-                        raws = await node.raws_of(event.ids)
+                        # Vouches and revocations first: they authorise the rest (SPEC 11a.3).
+                        raws = role_kinds_first(await node.raws_of(event.ids))
                         session.send_envelopes(raws)
                         sent += len(raws)
                     elif isinstance(event, ReceivedEnvelopes):

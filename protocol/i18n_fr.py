@@ -439,6 +439,488 @@ FR: Final[Mapping[str, str]] = {
         "Le fichier est endommagé ({reason}) : la lecture s'est arrêtée après {count}"
         " message(s). Demandez-en une nouvelle copie."
     ),
+    # node/trust.py, node/cli_trust.py and the trust hooks of the CLI and render (charter,
+    # roles, vouches, marks, the check-on-me roster, the clock)
+    "{variable}={value}: expected a number of seconds": (
+        "{variable}={value} : un nombre de secondes est attendu"
+    ),
+    "the zone charter {path} cannot be used ({reason}); join the zone's charter again with "
+    "`entraide charter join FILE`, or move the file away": (
+        "la charte de zone {path} est inutilisable ({reason}) ; rejoignez à nouveau la charte "
+        "de la zone avec `entraide charter join FICHIER`, ou déplacez le fichier"
+    ),
+    "Zone charter in use: {name}, fingerprint {fingerprint}.": (
+        "Charte de zone en usage : {name}, empreinte {fingerprint}."
+    ),
+    "--zone-id {zone_id} is not the zone of this charter ({charter_zone}): leave --zone-id "
+    "out": (
+        "--zone-id {zone_id} n'est pas la zone de cette charte ({charter_zone}) : retirez "
+        "--zone-id"
+    ),
+    '"{text}" is not a key: give its 64 hex digits, its first 8 or more, or "me"': (
+        "« {text} » n'est pas une clé : donnez ses 64 chiffres hexadécimaux, ses 8 premiers "
+        "ou plus, ou « moi »"
+    ),
+    "the role it gets": "le rôle donné",
+    "why": "pourquoi",
+    "how they are": "comment vont-ils",
+    "FILE|TEXT": "FICHIER|TEXTE",
+    "join the zone of this charter (a file, or the text from the coordinator's screen): its "
+    "zone id and name, its founders, relays and bridges": (
+        "rejoindre la zone de cette charte (un fichier, ou le texte affiché par la "
+        "coordination) : son identifiant et son nom, ses fondateurs, relais et passerelles"
+    ),
+    "DIGITS": "CHIFFRES",
+    "the charter's fingerprint as your coordinator reads it aloud: the charter is used only "
+    "if it matches": (
+        "l'empreinte de la charte telle que la coordination la lit à voix haute : la charte "
+        "n'est utilisée que si elle correspond"
+    ),
+    "the fingerprint was compared already: do not ask": (
+        "l'empreinte a déjà été comparée : ne pas demander"
+    ),
+    "the zone's charter: create, sign, join or show it": (
+        "la charte de la zone : la créer, la signer, la rejoindre ou l'afficher"
+    ),
+    "A zone's charter says what the zone is and whom it trusts from the start: its founders "
+    "(the coordinators), its relays and its official-alert bridges. It is handed over in "
+    "person, as a file or as a text shown on a screen, and checked by reading its fingerprint "
+    "aloud: a node trusts only the charter it was given this way. The roles then spread by "
+    "signed vouches (entraide vouch).": (
+        "La charte d'une zone dit ce qu'est la zone et à qui elle fait confiance dès le départ "
+        ": ses fondateurs (la coordination), ses relais et ses passerelles d'alertes "
+        "officielles. Elle se remet en personne, en fichier ou en texte affiché à l'écran, et "
+        "se vérifie en lisant son empreinte à voix haute : un nœud ne fait confiance qu'à la "
+        "charte reçue ainsi. Les rôles se transmettent ensuite par parrainages signés "
+        "(entraide vouch)."
+    ),
+    "ACTION": "ACTION",
+    "write a new charter for this node's zone, signed by this household": (
+        "écrire une nouvelle charte pour la zone de ce nœud, signée par ce foyer"
+    ),
+    "Write a charter for this node's zone (a zone keeps its id when it adopts one). The "
+    "founders are this household unless --founder says otherwise; each founder signs it on "
+    "their own node (entraide charter sign) before anyone joins it. To replace the zone's "
+    "charter (a founder leaves, a bridge changes), create a new one: its version is one "
+    "more, and more than half of the current founders must sign it.": (
+        "Écrire une charte pour la zone de ce nœud (une zone garde son identifiant quand elle "
+        "en adopte une). Les fondateurs sont ce foyer sauf si --founder en désigne d'autres ; "
+        "chaque fondateur la signe sur son propre nœud (entraide charter sign) avant que "
+        "quiconque la rejoigne. Pour remplacer la charte de la zone (un fondateur part, une "
+        "passerelle change), créez-en une nouvelle : sa version augmente de un, et plus de la "
+        "moitié des fondateurs actuels doivent la signer."
+    ),
+    "the charter file to write": "le fichier de charte à écrire",
+    "the zone's name (default: the name in this node's settings)": (
+        "le nom de la zone (par défaut : celui des réglages de ce nœud)"
+    ),
+    "the streets or district it covers": "les rues ou le quartier qu'elle couvre",
+    "a founding coordinator's key (repeatable; default: this household)": (
+        "la clé d'un membre fondateur de la coordination (répétable ; par défaut : ce foyer)"
+    ),
+    "a relay's key (repeatable)": "la clé d'un relais (répétable)",
+    "an official-alert bridge's key (repeatable)": (
+        "la clé d'une passerelle d'alertes officielles (répétable)"
+    ),
+    "a bootstrap peer every node dials (repeatable)": (
+        "un pair d'amorçage que chaque nœud contacte (répétable)"
+    ),
+    "how far ahead of a node's clock a message may be dated (default: 600)": (
+        "de combien un message peut être daté en avance sur l'horloge d'un nœud (par défaut : "
+        "600)"
+    ),
+    "REGION": "RÉGION",
+    "the LoRa region": "la région LoRa",
+    "PRESET": "PRÉRÉGLAGE",
+    "the modem preset": "le préréglage du modem",
+    "the Meshtastic channel name": "le nom du canal Meshtastic",
+    "replace FILE if it exists": "remplacer FICHIER s'il existe",
+    "add this household's signature to a charter (a founder's)": (
+        "ajouter la signature de ce foyer à une charte (celle d'un fondateur)"
+    ),
+    "Check a charter's signatures, show what it says and its fingerprint, and add this "
+    "household's signature to the file. Compare the fingerprint with the other founders' "
+    "before signing.": (
+        "Vérifier les signatures d'une charte, afficher ce qu'elle dit et son empreinte, et "
+        "ajouter la signature de ce foyer au fichier. Comparez l'empreinte avec celle des "
+        "autres fondateurs avant de signer."
+    ),
+    "the charter file (rewritten)": "le fichier de charte (réécrit)",
+    "use this charter on this node, after comparing its fingerprint": (
+        "utiliser cette charte sur ce nœud, après avoir comparé son empreinte"
+    ),
+    "Read a charter (a file, or the text your coordinator shows), show its fingerprint and "
+    "use it once you have compared it with the one the coordinator reads aloud. A charter is "
+    "only for the zone it names: join a node to that zone first (entraide init --charter "
+    "FILE does both). A newer charter replaces the current one only if more than half of the "
+    "current founders signed it.": (
+        "Lire une charte (un fichier, ou le texte que montre la coordination), afficher son "
+        "empreinte et l'utiliser une fois comparée avec celle que la coordination lit à voix "
+        "haute. Une charte ne vaut que pour la zone qu'elle nomme : rattachez d'abord le nœud "
+        "à cette zone (entraide init --charter FICHIER fait les deux). Une charte plus récente "
+        "ne remplace l'actuelle que si plus de la moitié des fondateurs actuels l'ont signée."
+    ),
+    "the charter file, its text, or - for stdin": (
+        "le fichier de charte, son texte, ou - pour l'entrée standard"
+    ),
+    "show the zone's charter, its fingerprint and its text": (
+        "afficher la charte de la zone, son empreinte et son texte"
+    ),
+    "only the text form (for a QR code: pipe it to qrencode -t ansiutf8)": (
+        "seulement le texte (pour un QR code : envoyez-le à qrencode -t ansiutf8)"
+    ),
+    "who holds which role in the zone: coordinators, relays, bridges, households": (
+        "qui tient quel rôle dans la zone : coordination, relais, passerelles, foyers"
+    ),
+    "vouch for a household you know in person (relays, coordinators)": (
+        "parrainer un foyer que vous connaissez en personne (relais, coordination)"
+    ),
+    "Say that you know this key's household, and give it a role. A relay or a coordinator "
+    "vouches for households; a coordinator also makes relays, bridges and other "
+    "coordinators. Vouched households get looser rate limits and their corroborations weigh "
+    "more. Compare the key's fingerprint with its household first. A vouch lasts a year: "
+    "renew it before it ends; withdraw it with entraide post retract ID.": (
+        "Dire que vous connaissez le foyer de cette clé, et lui donner un rôle. Un relais ou la "
+        "coordination parraine des foyers ; la coordination nomme aussi relais, passerelles et "
+        "autres membres de la coordination. Les foyers parrainés ont des limites de débit plus "
+        "larges et leurs témoignages pèsent plus. Comparez d'abord l'empreinte de la clé avec "
+        "son foyer. Un parrainage dure un an : renouvelez-le avant la fin ; retirez-le avec "
+        "entraide post retract ID."
+    ),
+    "KEY": "CLÉ",
+    "the household's key": "la clé du foyer",
+    "how you know the household (public, like every message)": (
+        "comment vous connaissez le foyer (public, comme tout message)"
+    ),
+    "take a role away from a key, for good (or give up your own)": (
+        "retirer un rôle à une clé, définitivement (ou renoncer au vôtre)"
+    ),
+    "A coordinator revokes a key's role (every role unless --role says which); anyone may "
+    'revoke their own key ("me"), for instance when it is lost or stolen. A revocation '
+    "cannot be undone: vouch for a new key instead. Everything the key did in that role stops "
+    "counting, on every node that holds the revocation: re-vouch first what should stay.": (
+        "La coordination révoque le rôle d'une clé (tous ses rôles, sauf si --role en désigne "
+        "un) ; chacun peut révoquer sa propre clé (« moi »), par exemple quand elle est perdue "
+        "ou volée. Une révocation est définitive : parrainez plutôt une nouvelle clé. Tout ce "
+        "que la clé a fait dans ce rôle cesse de compter, sur chaque nœud qui détient la "
+        "révocation : parrainez d'abord à nouveau ce qui doit rester."
+    ),
+    'the key, or "me"': "la clé, ou « moi »",
+    "ROLE": "RÔLE",
+    "only this role {{{roles}}} (default: every role)": (
+        "seulement ce rôle {{{roles}}} (par défaut : tous les rôles)"
+    ),
+    "how long it stays valid: 4h, 3d, 1w (default: as long as what it is about)": (
+        "combien de temps il reste valable : 4h, 3j, 1sem (par défaut : autant que ce dont il "
+        "parle)"
+    ),
+    "a relay's verdict on a report or request: confirmed, or false": (
+        "l'avis d'un relais sur un signalement ou une demande : confirmé, ou faux"
+    ),
+    "A relay or a coordinator marks a request, offer, incident, resource point or community "
+    "alert as confirmed (seen on the spot) or false. Every board shows it; a false report "
+    "stays listed, flagged and last. A coordinator's verdict overrides a relay's. A newer "
+    "mark replaces yours; entraide post retract withdraws it.": (
+        "Un relais ou la coordination marque une demande, une offre, un incident, un point de "
+        "ressources ou une alerte de voisinage comme confirmé (vu sur place) ou faux. Chaque "
+        "tableau l'affiche ; un signalement faux reste listé, signalé et en dernier. L'avis de "
+        "la coordination l'emporte sur celui d'un relais. Une marque plus récente remplace la "
+        "vôtre ; entraide post retract la retire."
+    ),
+    "Examples:\n  entraide mark confirmed 41429732\n  entraide mark false 41429732": (
+        "Exemples :\n  entraide mark confirmé 41429732\n  entraide mark faux 41429732"
+    ),
+    "VERDICT": "AVIS",
+    "the message id (its first 4 hex digits or more)": (
+        "l'identifiant du message (ses 4 premiers chiffres hexadécimaux ou plus)"
+    ),
+    "\"I saw it too\": a neighbour's word on a report or request": (
+        "« je l'ai vu aussi » : le témoignage d'un voisin sur un signalement ou une demande"
+    ),
+    "Say you saw it too (an incident, an alert, a resource point) or know the need is real "
+    '(a request). Two vouched neighbours, or four unvouched ones, make it "corroborated" on '
+    "every board.": (
+        "Dire que vous l'avez vu aussi (un incident, une alerte, un point de ressources) ou que "
+        "vous savez le besoin réel (une demande). Deux voisins parrainés, ou quatre non "
+        "parrainés, le font « confirmé par des voisins » sur chaque tableau."
+    ),
+    '"please check on me": join the roster, or (relays) read it and record visits': (
+        "« passez me voir » : s'inscrire au registre, ou (relais) le lire et noter les visites"
+    ),
+    "A household that needs a visit after an alert (oxygen at home, a wheelchair, living "
+    "alone) joins the roster with its needs: the entry is encrypted to the zone's relays, "
+    "nobody else can read it. After an alert, a household of the roster that has not "
+    "checked in escalates to its assigned relay, then to every relay. Relays list the roster "
+    "and who needs a visit (entraide roster), and record their visits as check-ins on the "
+    "household's behalf.": (
+        "Un foyer qui a besoin d'une visite après une alerte (oxygène à domicile, fauteuil "
+        "roulant, personne seule) s'inscrit au registre avec ses besoins : l'inscription est "
+        "chiffrée pour les relais de la zone, personne d'autre ne peut la lire. Après une "
+        "alerte, un foyer du registre qui n'a pas donné de nouvelles est signalé à son relais "
+        "attitré, puis à tous les relais. Les relais consultent le registre et qui attend une "
+        "visite (entraide roster), et notent leurs visites comme nouvelles du foyer données "
+        "pour lui."
+    ),
+    "Examples:\n"
+    '  entraide charter create zone.ent --name "Rue des Lilas" --relay <64 hex digits>\n'
+    "  entraide charter sign zone.ent          (each other founder, on their node)\n"
+    "  entraide charter join zone.ent          (every household, this one too)\n"
+    "  entraide charter show --text | qrencode -t ansiutf8   (a QR code to scan)": (
+        "Exemples :\n"
+        '  entraide charter create zone.ent --name "Rue des Lilas" --relay <64 chiffres hexa>\n'
+        "  entraide charter sign zone.ent          (chaque autre fondateur, sur son nœud)\n"
+        "  entraide charter join zone.ent          (chaque foyer, celui-ci aussi)\n"
+        "  entraide charter show --text | qrencode -t ansiutf8   (un QR code à scanner)"
+    ),
+    "Examples:\n"
+    "  entraide charter join zone.ent\n"
+    "  entraide charter join ENTRAIDE-ZONE1:AEBA… --fingerprint '12345 67890 12345 67890'": (
+        "Exemples :\n"
+        "  entraide charter join zone.ent\n"
+        "  entraide charter join ENTRAIDE-ZONE1:AEBA… --fingerprint '12345 67890 12345 67890'"
+    ),
+    "Examples:\n"
+    '  entraide vouch 3f2a9c01 --name "Mme Martin, 12 rue des Lilas"\n'
+    "  entraide vouch 3f2a9c01b7e4d5a6 --role relay": (
+        "Exemples :\n"
+        '  entraide vouch 3f2a9c01 --name "Mme Martin, 12 rue des Lilas"\n'
+        "  entraide vouch 3f2a9c01b7e4d5a6 --role relais"
+    ),
+    "Examples:\n"
+    "  entraide revoke 3f2a9c01 --role relay --reason misconduct\n"
+    "  entraide revoke me --reason key-lost": (
+        "Exemples :\n"
+        "  entraide revoke 3f2a9c01 --role relais --reason abus\n"
+        "  entraide revoke moi --reason key-lost"
+    ),
+    "Examples:\n"
+    '  entraide roster join --needs "oxygène à domicile" --address "12 rue des Lilas, 3e"\n'
+    "  entraide roster                      (a relay: entries and escalations)\n"
+    "  entraide roster visit 3f2a9c01 --status safe\n"
+    '  entraide roster add --name "M. Petit" --needs "fauteuil roulant"   (a relay)\n'
+    "  entraide roster leave": (
+        "Exemples :\n"
+        '  entraide roster join --needs "oxygène à domicile" --address "12 rue des Lilas, 3e"\n'
+        "  entraide roster                      (un relais : inscriptions et signalements)\n"
+        '  entraide roster visit 3f2a9c01 --status "en sécurité"\n'
+        '  entraide roster add --name "M. Petit" --needs "fauteuil roulant"   (un relais)\n'
+        "  entraide roster leave"
+    ),
+    "(relays) the entries you can read, and escalations": (
+        "(relais) les inscriptions que vous pouvez lire, et qui attend une visite"
+    ),
+    "what the household needs: oxygen at home, wheelchair, hard of hearing…": (
+        "ce dont le foyer a besoin : oxygène à domicile, fauteuil roulant, malentendant…"
+    ),
+    "where to go: street, floor, door code": "où aller : rue, étage, digicode",
+    "a phone number, a relative": "un numéro de téléphone, un proche",
+    "after an alert, escalate when not heard from for this long (15m to 1d; 2h)": (
+        "après une alerte, prévenir les relais sans nouvelles depuis ce délai (15m à 1j ; 2h)"
+    ),
+    "the relay you would like to come (default: chosen for you)": (
+        "le relais que vous souhaitez voir venir (par défaut : choisi pour vous)"
+    ),
+    "your earlier entry that this one replaces": (
+        "votre inscription précédente que celle-ci remplace"
+    ),
+    "ask to be checked on after an alert (your needs, sealed to the relays)": (
+        "demander une visite après une alerte (vos besoins, chiffrés pour les relais)"
+    ),
+    "(relays) enter a person without a node, by name": (
+        "(relais) inscrire une personne sans nœud, par son nom"
+    ),
+    "the person's name, as neighbours know it": (
+        "le nom de la personne, tel que les voisins le connaissent"
+    ),
+    "(relays) record a visit: a check-in on the household's behalf": (
+        "(relais) noter une visite : des nouvelles du foyer données pour lui"
+    ),
+    "HOUSEHOLD": "FOYER",
+    "the household as the roster shows it: its key's first digits, or the name": (
+        "le foyer tel que le registre l'affiche : les premiers chiffres de sa clé, ou le nom"
+    ),
+    "withdraw your entries from the roster": "retirer vos inscriptions du registre",
+    "from 15 minutes to 1 day (15m, 2h, 1d)": "de 15 minutes à 1 jour (15m, 2h, 1j)",
+    "none (unvouched)": "aucun (non parrainé)",
+    "compare the charter's fingerprint, {fingerprint}, with the one your coordinator reads "
+    'aloud, then run the command again with --fingerprint "{fingerprint}" (or --yes)': (
+        "comparez l'empreinte de la charte, {fingerprint}, avec celle que la coordination lit "
+        'à voix haute, puis relancez la commande avec --fingerprint "{fingerprint}" (ou --yes)'
+    ),
+    "Zone charter: {name} (zone {zone}, version {serial})": (
+        "Charte de zone : {name} (zone {zone}, version {serial})"
+    ),
+    "Signed by this household ({fingerprint}).": "Signée par ce foyer ({fingerprint}).",
+    "Roles of this household: {roles}": "Rôles de ce foyer : {roles}",
+    "Vouched for key {key} (fingerprint {fingerprint}) as {role}; vouch {id}, valid "
+    "{lifetime}.": (
+        "Clé {key} (empreinte {fingerprint}) parrainée comme {role} ; parrainage {id}, valable "
+        "{lifetime}."
+    ),
+    "Revoked {role} of key {key} (fingerprint {fingerprint}); revocation {id}. It cannot be "
+    "undone.": (
+        "Révoqué : {role} de la clé {key} (empreinte {fingerprint}) ; révocation {id}. C'est "
+        "définitif."
+    ),
+    "Marked {id} as {verdict} (mark {mark}). Boards now say: {shown}.": (
+        "{id} marqué {verdict} (vérification {mark}). Les tableaux disent maintenant : {shown}."
+    ),
+    "You saw {id} too (corroboration {mark}). Boards now say: {shown}.": (
+        "Vous avez vu {id} aussi (témoignage {mark}). Les tableaux disent maintenant : {shown}."
+    ),
+    "not heard from": "sans nouvelles",
+    "On the roster (entry {id}, valid {lifetime}): the details are sealed to {count} relay(s) "
+    "of the zone, and only they can read them; the assigned relay is {relay}.": (
+        "Inscrit au registre (inscription {id}, valable {lifetime}) : les détails sont "
+        "chiffrés pour {count} relais de la zone, eux seuls peuvent les lire ; le relais "
+        "attitré est {relay}."
+    ),
+    "Visit recorded: {household} is {status} (check-in {id}).": (
+        "Visite notée : {household} est {status} (nouvelles {id})."
+    ),
+    "only a {roles} of the zone can send this, and this household's roles are: {mine}. Ask a "
+    "coordinator of the zone": (
+        "seul un rôle {roles} de la zone peut envoyer ceci, et les rôles de ce foyer sont : "
+        "{mine}. Demandez à la coordination de la zone"
+    ),
+    "no key of the zone starts with {prefix}: give its 64 hex digits": (
+        "aucune clé de la zone ne commence par {prefix} : donnez ses 64 chiffres hexadécimaux"
+    ),
+    "{count} keys start with {prefix}: give more digits": (
+        "{count} clés commencent par {prefix} : donnez plus de chiffres"
+    ),
+    "Does your coordinator read the same fingerprint? (yes/no) ": (
+        "La coordination lit-elle la même empreinte ? (oui/non) "
+    ),
+    "charter not used: its fingerprint must match": (
+        "charte non utilisée : son empreinte doit correspondre"
+    ),
+    "fingerprint: {fingerprint}": "empreinte : {fingerprint}",
+    "issued: {date}": "émise le : {date}",
+    "founders (coordinators)": "fondateurs (coordination)",
+    "relays": "relais",
+    "official-alert bridges": "passerelles d'alertes officielles",
+    "max clock skew: {seconds} s": "décalage d'horloge toléré : {seconds} s",
+    "{file} exists: choose another name, or add --force to replace it": (
+        "{file} existe : choisissez un autre nom, ou ajoutez --force pour le remplacer"
+    ),
+    "Every founder has signed. Each household joins it (this one too), after comparing the "
+    "fingerprint: entraide charter join {file}": (
+        "Tous les fondateurs ont signé. Chaque foyer la rejoint (celui-ci aussi), après avoir "
+        "comparé l'empreinte : entraide charter join {file}"
+    ),
+    "Each founder still to sign runs on their node: entraide charter sign {file}": (
+        "Chaque fondateur qui doit encore signer lance sur son nœud : entraide charter sign "
+        "{file}"
+    ),
+    "This zone has no charter: nobody holds a role, except the bridges of this node's "
+    "settings.": (
+        "Cette zone n'a pas de charte : personne n'a de rôle, sauf les passerelles des "
+        "réglages de ce nœud."
+    ),
+    "only a request, an offer, an incident, a resource point or an alert can be verified; "
+    '{id} is a message of kind "{kind}"': (
+        "seuls une demande, une offre, un incident, un point de ressources ou une alerte se "
+        "vérifient ; {id} est un message de type « {kind} »"
+    ),
+    "{id} is your own message: your word on it would count for nothing": (
+        "{id} est votre propre message : votre avis dessus ne compterait pas"
+    ),
+    "Only the zone's relays can read the check-on-me roster, and this household is not one. "
+    "To be on it yourself: entraide roster join --needs TEXT": (
+        "Seuls les relais de la zone peuvent lire le registre « passez me voir », et ce foyer "
+        "n'en est pas un. Pour vous y inscrire : entraide roster join --needs TEXTE"
+    ),
+    "No alert under way: nobody needs a visit.": (
+        "Aucune alerte en cours : personne n'attend de visite."
+    ),
+    "every relay": "tous les relais",
+    "After an alert, say how you are (entraide post checkin): without news, a relay comes.": (
+        "Après une alerte, donnez de vos nouvelles (entraide post checkin) : sans nouvelles, "
+        "un relais passe."
+    ),
+    "nobody can vouch for their own key": "personne ne peut parrainer sa propre clé",
+    "the fingerprint you were given ({given}) is not this charter's ({fingerprint}): do not "
+    "use it, and ask your coordinator for the charter again": (
+        "l'empreinte qu'on vous a donnée ({given}) n'est pas celle de cette charte "
+        "({fingerprint}) : ne l'utilisez pas, et redemandez la charte à la coordination"
+    ),
+    "area: {area}": "secteur : {area}",
+    "bootstrap peer: {peer}": "pair d'amorçage : {peer}",
+    "LoRa: {settings}": "LoRa : {settings}",
+    "not signed yet by: {keys}": "pas encore signée par : {keys}",
+    "This node now uses the zone's charter.": "Ce nœud utilise désormais la charte de la zone.",
+    "This node already used this charter.": "Ce nœud utilisait déjà cette charte.",
+    "This charter replaces the one this node used.": (
+        "Cette charte remplace celle qu'utilisait ce nœud."
+    ),
+    "This zone has no charter yet: every key is trusted alike. A coordinator writes one "
+    "with `entraide charter create`; households join it with `entraide charter join FILE`.": (
+        "Cette zone n'a pas encore de charte : toutes les clés ont la même confiance. La "
+        "coordination en écrit une avec `entraide charter create` ; les foyers la rejoignent "
+        "avec `entraide charter join FICHIER`."
+    ),
+    "The charter as text (show it as a QR code, or read it out; a neighbour joins with "
+    "entraide charter join TEXT):": (
+        "La charte en texte (à montrer en QR code, ou à lire ; un voisin la rejoint avec "
+        "entraide charter join TEXTE) :"
+    ),
+    "this node's settings": "les réglages de ce nœud",
+    "(you)": "(vous)",
+    "Check-on-me roster": "Registre « passez me voir »",
+    "Needs a visit, since the alert of {time}": "Attend une visite, depuis l'alerte du {time}",
+    "for {who}, since {time}": "pour {who}, depuis {time}",
+    "{key} is not a relay of the zone": "{key} n'est pas un relais de la zone",
+    "{count} households of the roster you can read match {text}: give the name or the "
+    "key's first digits as entraide roster shows them": (
+        "{count} foyers du registre que vous lisez correspondent à {text} : donnez le nom ou "
+        "les premiers chiffres de la clé tels qu'entraide roster les affiche"
+    ),
+    "{count} roster entry(ies) withdrawn.": "{count} inscription(s) retirée(s) du registre.",
+    "You have no entry in the roster.": "Vous n'êtes pas inscrit au registre.",
+    "revoked": "révoqués",
+    "every role": "tous les rôles",
+    "{id} is not one of your roster entries": "{id} n'est pas une de vos inscriptions au registre",
+    "or": "ou",
+    "the charter": "la charte",
+    "assigned relay: {relay}": "relais attitré : {relay}",
+    "escalates after {delay}": "signalé après {delay}",
+    "typed on handset": "tapé sur le boîtier",
+    "key concerned": "clé concernée",
+    "role": "rôle",
+    "verdict": "avis",
+    "needs": "besoins",
+    "address": "adresse",
+    "contact": "contact",
+    "assigned relay": "relais attitré",
+    "escalates after": "signalé après",
+    "sealed to": "chiffré pour",
+    "{count} relay(s); only they can read it": "{count} relais ; eux seuls peuvent le lire",
+    "{span} behind the network": "{span} de retard sur le réseau",
+    "{span} ahead of the network": "{span} d'avance sur le réseau",
+    "zone charter: {name}, fingerprint {fingerprint}": (
+        "charte de zone : {name}, empreinte {fingerprint}"
+    ),
+    "zone charter: none (every key is trusted alike)": (
+        "charte de zone : aucune (toutes les clés ont la même confiance)"
+    ),
+    "roles of this household: {roles}": "rôles de ce foyer : {roles}",
+    "clock: {offset} (estimated from {count} peers); messages are dated with the network's "
+    "time": (
+        "horloge : {offset} (estimé d'après {count} pairs) ; les messages sont datés à "
+        "l'heure du réseau"
+    ),
+    "clock: agrees with {count} peers": "horloge : d'accord avec {count} pairs",
+    "clock: not checked yet (heard from {count} peers, 3 needed)": (
+        "horloge : pas encore vérifiée ({count} pairs entendus, il en faut 3)"
+    ),
+    "Zone charter:    fingerprint {fingerprint}": "Charte de zone :      empreinte {fingerprint}",
+    "A neighbour joins this zone with the charter (entraide charter show gives its text, for "
+    "a QR code), comparing its fingerprint aloud:": (
+        "Un voisin rejoint cette zone avec la charte (entraide charter show donne son texte, "
+        "pour un QR code), en comparant son empreinte à voix haute :"
+    ),
+    # --- end of the trust commands ---
     # node/render.py
     "{n} days": "{n} jours",
     "{n} h": "{n} h",

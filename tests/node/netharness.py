@@ -44,6 +44,8 @@ class NodeProcess:
     peers: list[str] = field(default_factory=list)
     extra_args: list[str] = field(default_factory=list)
     wifi: bool = True
+    #: Extra environment variables of the process (e.g. ENTRAIDE_CLOCK_OFFSET_S).
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     address: str = ""  # its /ip4/127.0.0.1/tcp/PORT/p2p/ID once started
 
@@ -65,7 +67,7 @@ class NodeProcess:
             *self.extra_args,
         ]
         log = self.log_path.open("ab")
-        env = os.environ | {"PYTHONUNBUFFERED": "1"}
+        env = os.environ | {"PYTHONUNBUFFERED": "1"} | self.env
         self.process = subprocess.Popen(args, stdout=log, stderr=log, env=env)
         log.close()
 
