@@ -1830,7 +1830,7 @@ FR: Final[Mapping[str, str]] = {
     "{name} ({island}): {count} message(s), official alert {when}": (
         "{name} ({island}) : {count} message(s), alerte officielle {when}"
     ),
-    "after {seconds} s": "après {seconds} s",
+    "{seconds} s after it was published": "{seconds} s après sa publication",
     "not received": "pas reçue",
     "Handset {name} ({node_id}): sent {sent}; received {count} text(s).": (
         "Boîtier {name} ({node_id}) : a envoyé {sent} ; a reçu {count} texte(s)."
