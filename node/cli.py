@@ -153,8 +153,9 @@ class Context:
         return self.zone_trust
 
     def use_network_time(self) -> None:
-        """Date what this command signs by the running node's clock, which its peers
-        corrected if it was wrong (node.trust); without a node, by this computer's."""
+        """Use the running node's clock, which its peers corrected if it was wrong
+        (node.trust), for what this command signs and shows; without a node, this
+        computer's."""
         if self.node is None:
             self.node = _connect_node(self.home)
         if self.node:
@@ -572,6 +573,7 @@ def cmd_post(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_board(ctx: Context, args: argparse.Namespace) -> int:
     config = ctx.config()
     me = ctx.identity().public_key
+    ctx.use_network_time()
     with ctx.open_store() as store:
         messages = store.live(ctx.now, zone=config.zone.zone_id)
         roles = ctx.trust(config, store).roles
@@ -595,6 +597,7 @@ def cmd_board(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     config = ctx.config()
+    ctx.use_network_time()
     with ctx.open_store() as store:
         env = _resolve_id(ctx, store, args.id)
         related = store.referencing(env.id)

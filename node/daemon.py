@@ -309,7 +309,8 @@ class Node:
         self, raws: Sequence[bytes], *, source: str = "local", peer: str | None = None
     ) -> list[IngestResult]:
         """Messages already signed (from a local client, or heard on the radio): store them,
-        then publish the new ones on Wi-Fi."""
+        then publish the new ones on Wi-Fi; those older than :data:`FRESH_S` (a bundle carried
+        by hand) go by catch-up instead."""
         results = await self.ingest(raws, source=source, peer=peer)
         oldest = self.now() - FRESH_S
         left = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import shlex
+import textwrap
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -267,11 +268,14 @@ def _table(
     headers: Sequence[str],
     rows: Sequence[Sequence[str]],
     notes: Sequence[str] | None = None,
+    verified: Sequence[str] | None = None,
 ) -> list[str]:
     """A plain-text table that stays readable at 80 columns.
 
     The last column runs free and is cut to the width left; ``notes`` (one per row, may be
-    empty) are free text shown on a line of their own under their row, indented."""
+    empty) are free text shown on a line of their own under their row, indented.
+    ``verified`` (one per row, may be empty): how far the row is verified, on lines of its
+    own before the note, wrapped but never cut (the caveat of a handset's message is long)."""
     if not rows:
         return []
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
@@ -285,6 +289,10 @@ def _table(
     out = [line(headers)]
     for i, row in enumerate(rows):
         out.append(line(row))
+        if verified and verified[i]:
+            out += textwrap.wrap(
+                verified[i], WIDTH, initial_indent=indent, subsequent_indent=indent + "  "
+            )
         if notes and notes[i]:
             out.append(indent + _ellipsis(notes[i], WIDTH - len(indent)))
     return out
@@ -322,7 +330,9 @@ def _verified(v: Verification, env: Envelope, lang: str) -> str:
     if v.state is VerificationState.UNVERIFIED and v.via is None:
         return ""
     text = verification_text(v, env, lang)
-    return f"⚠ {text}" if v.marked_false else f"✓ {text}"
+    if v.marked_false:
+        return f"⚠ {text}"
+    return text if v.state is VerificationState.UNVERIFIED else f"✓ {text}"
 
 
 def verification_json(v: Verification, env: Envelope, lang: str) -> dict[str, Any]:
@@ -364,10 +374,12 @@ def board(
 
     if "alerts" in wanted:
         heading(tr("Alerts", lang), len(b.alerts))
-        rows, notes = [], []
+        rows, verified = [], []
         for view in b.alerts:
             alert = view.alert
-            notes.append("" if view.official else _verified(view.verification, view.envelope, lang))
+            verified.append(
+                "" if view.official else _verified(view.verification, view.envelope, lang)
+            )
             marks = []
             if view.official:
                 marks.append(tr("OFFICIAL", lang))
@@ -393,7 +405,7 @@ def board(
                 tr("headline", lang),
             ],
             rows,
-            notes,
+            verified=verified,
         )
         data["alerts"] = [
             envelope_to_json(v.envelope)
@@ -433,9 +445,7 @@ def board(
             elif r.resolved_by is not None and r.resolved_by != r.requester:
                 # Only the requester's own word is final: say who closed it otherwise.
                 by = tr("closed by helper {who}", lang, who=who(r.resolved_by))
-            notes.append(
-                _details(req.place, req.text, by, _verified(r.verification, r.envelope, lang))
-            )
+            notes.append(_details(req.place, req.text, by))
         out += _table(
             [
                 tr("id", lang),
@@ -446,6 +456,7 @@ def board(
             ],
             rows,
             notes,
+            [_verified(r.verification, r.envelope, lang) for r in requests],
         )
         offers = (
             b.offers if mine is None else tuple(o for o in b.offers if o.envelope.author == mine)
@@ -462,7 +473,7 @@ def board(
                 ]
                 for o in offers
             ],
-            [_verified(o.verification, o.envelope, lang) for o in offers],
+            verified=[_verified(o.verification, o.envelope, lang) for o in offers],
         )
         data["requests"] = [
             envelope_to_json(r.envelope)
@@ -532,14 +543,8 @@ def board(
                 ]
                 for i in b.incidents
             ],
-            [
-                _details(
-                    i.incident.place,
-                    i.incident.text,
-                    _verified(i.verification, i.envelope, lang),
-                )
-                for i in b.incidents
-            ],
+            [_details(i.incident.place, i.incident.text) for i in b.incidents],
+            [_verified(i.verification, i.envelope, lang) for i in b.incidents],
         )
         data["incidents"] = [
             envelope_to_json(i.envelope)
@@ -563,7 +568,7 @@ def board(
                 ]
                 for r in b.resources
             ],
-            [_verified(r.verification, r.envelope, lang) for r in b.resources],
+            verified=[_verified(r.verification, r.envelope, lang) for r in b.resources],
         )
         data["resources"] = [
             envelope_to_json(r.envelope)

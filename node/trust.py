@@ -86,6 +86,9 @@ SETTLE_S = 0.2
 CLOCK_WARNING_S = 600
 #: The clock offset is estimated again at most this often while samples arrive (seconds).
 ESTIMATE_EVERY_S = 1.0
+#: A local clock that moves this much more (or less) than the monotonic clock between two
+#: ticks was set (seconds): the samples measured the old clock and are forgotten.
+CLOCK_SET_S = 60.0
 #: Messages kept aside as "not yet": at most this many, this many per author, this long.
 PENDING_MAX = 1024
 PENDING_PER_AUTHOR = 16
@@ -305,6 +308,7 @@ class NodeTrust:
         self._charter_stamp = self._stamp()
         self._estimated = -ESTIMATE_EVERY_S  # monotonic time of the last estimate
         self._clock_moved = False  # since the last tick
+        self._reading = (monotonic(), clock())  # to notice that the local clock was set
         self.counters = {"not_yet": 0, "retried": 0, "rate_limited": 0}
 
     # --- facts -----------------------------------------------------------------------------
@@ -421,6 +425,22 @@ class NodeTrust:
             log.info("clock offset now %+d s (%d sources)", estimate.offset, estimate.sources)
         return changed
 
+    def check_clock_set(self) -> bool:
+        """Whether the local clock was set since the last call (say, by NTP once a network
+        came back): then the samples, which measured the old clock, are forgotten."""
+        mono, local = self.monotonic(), self.clock()
+        last_mono, last_local = self._reading
+        self._reading = (mono, local)
+        if abs((local - last_local) - (mono - last_mono)) < CLOCK_SET_S:
+            return False
+        log.info(
+            "the local clock was set (by %+.0f s): clock samples forgotten", local - last_local
+        )
+        self.observer.clear()
+        self._clock_moved |= self.estimate.offset != 0
+        self.estimate = NO_ESTIMATE
+        return True
+
     # --- the roster (a relay's) ------------------------------------------------------------
 
     def refresh_roster(self, store: Store, signing_key: nacl.signing.SigningKey) -> None:
@@ -486,8 +506,14 @@ class NodeTrust:
     async def tick(self, node: Node) -> None:
         """One round: the charter, the roles, the clock, the roster, and the messages kept
         aside offered again."""
-        self.reload_charter()
+        if self.reload_charter() and self.charter is not None and node.wifi is not None:
+            for peer in self.charter.charter.peers:  # the new charter's bootstrap peers
+                try:
+                    node.wifi.add_peer(peer)
+                except Exception as exc:  # a multiaddr libp2p cannot use: say so, go on
+                    log.warning("charter peer %s not usable: %s", peer, exc)
         await node.refresh_trust()
+        self.check_clock_set()
         self.update_estimate()
         clock_changed, self._clock_moved = self._clock_moved, False
         await node.refresh_roster()

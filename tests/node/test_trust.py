@@ -404,8 +404,8 @@ def test_live_pushes_are_rate_limited_by_class_after_the_signature(tmp_path: Pat
 def test_a_clock_days_off_is_corrected_from_three_peers(tmp_path: Path) -> None:
     home = make_home(tmp_path / "home")
     real = int(time.time())
-    local = real - 3 * DAY  # a Raspberry Pi booted with the time it was switched off
-    trust = NodeTrust(home, load_config(home), b"\0" * 32, clock=lambda: float(local))
+    local = [real - 3 * DAY]  # a Raspberry Pi booted with the time it was switched off
+    trust = NodeTrust(home, load_config(home), b"\0" * 32, clock=lambda: float(local[0]))
     peers = [nacl.signing.SigningKey.generate() for _ in range(3)]
     first = signed(peers[0], k.CheckIn(status=k.CheckInStatus.SAFE), created=real)
     with pytest.raises(FutureMessage):
@@ -433,6 +433,11 @@ def test_a_clock_days_off_is_corrected_from_three_peers(tmp_path: Path) -> None:
     )
     assert "horloge : 3 jours de retard sur le réseau (estimé d'après 3 pairs)" in text
     assert "charte de zone : aucune" in text
+    # The network comes back and NTP sets the clock: the samples measured the old one.
+    assert not trust.check_clock_set()
+    local[0] = real
+    assert trust.check_clock_set() and trust.estimate.offset == 0
+    assert abs(trust.now() - real) <= 5 and trust.observer.samples(local_now=real) == []
 
 
 def test_the_clock_knob(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -450,3 +455,38 @@ def test_a_damaged_charter_file_says_what_to_do(tmp_path: Path) -> None:
     out, err = io.StringIO(), io.StringIO()
     code = main(["board", "--home", str(home)], out=out, err=err)
     assert code == 3 and "entraide charter join FILE" in err.getvalue()
+
+
+def test_the_board_says_what_a_handset_message_is_worth() -> None:
+    from node import render
+
+    witness = nacl.signing.SigningKey.generate()
+    spoof = "✓ confirmed by a relay"  # what a requester might write to look verified
+    env = signed(
+        witness,
+        k.HelpRequest(
+            need=k.Need.WATER, text=spoof, via=k.Handset(node=0xA1B2C3D4, name="Mme Martin")
+        ),
+    )
+    for lang, words in (
+        ("en", "typed on handset !a1b2c3d4, an id anyone can claim, heard by"),
+        ("fr", "!a1b2c3d4"),
+    ):
+        text, data = render.board(
+            [env],
+            now=int(time.time()),
+            bridge_keys=frozenset(),
+            section="help",
+            need=None,
+            urgency=None,
+            mine=None,
+            lang=lang,
+        )
+        lines = text.splitlines()
+        row = next(i for i, line in enumerate(lines) if line.startswith(env.short_id))
+        verification = " ".join(lines[row + 1 : row + 3])  # its own lines, whole, first
+        assert words in " ".join(verification.split()), text
+        assert render.who(witness.verify_key.encode()) in verification
+        assert spoof in lines[row + 3] and spoof not in verification  # the text comes after
+        assert all(len(line) <= render.WIDTH for line in lines)
+        assert data["requests"][0]["verification"]["via"] == "!a1b2c3d4"
