@@ -1136,8 +1136,10 @@ def cmd_bridge(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
     from .demo import make_options, run_demo  # trio and the emulator load only for the demo
 
+    # Without a terminal (a script, a CI log) there is no app to open: run headless.
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
     options = make_options(
-        headless=args.headless,
+        headless=args.headless or not terminal,
         duration=args.duration,
         folder=args.dir,
         lang=ctx.lang,
