@@ -1819,8 +1819,8 @@ FR: Final[Mapping[str, str]] = {
     ),
     "LoRa: {ab} message(s) from {a} reached {b}, {ba} the other way; {frames} frames on the "
     "air.": (
-        "LoRa : {ab} message(s) de {a} sont arrivés à {b}, {ba} dans l'autre sens ; {frames} "
-        "trames émises."
+        "LoRa : {ab} message(s) sont passés de « {a} » à « {b} », {ba} dans l'autre sens ; "
+        "{frames} trames émises."
     ),
     "Official alert (SEVESO exercise, {published}): reached {count} of {total} households.": (
         "Alerte officielle (exercice SEVESO, {published}) : reçue par {count} foyers sur "

@@ -209,6 +209,46 @@ def test_a_second_run_stopped_by_sigterm_stops_everything(demo_folder: Path) -> 
     assert not demo_folder.exists()
 
 
+@pytest.mark.tmux
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_the_demo_opens_the_app_and_q_stops_everything(demo_folder: Path) -> None:
+    marker = uuid.uuid4().hex
+    socket = f"/tmp/demo-tmux-{marker[:8]}"
+    command = [*DEMO, "--lang", "en", "--dir", str(demo_folder), "--duration", "30"]
+    # Only the demo (and what it starts) carries the marker, not the shell around it.
+    shell = f"env {MARK}={marker} " + " ".join(command) + '; echo "EXITED $?"; sleep 60'
+
+    def tmux(*args: str) -> str:
+        done = subprocess.run(["tmux", "-S", socket, *args], capture_output=True, text=True)
+        return done.stdout
+
+    def wait_for(text: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while text not in (screen := tmux("capture-pane", "-p")):
+            assert time.monotonic() < deadline, f"{text!r} never showed:\n{screen}"
+            time.sleep(0.2)
+        return screen
+
+    tmux("new-session", "-d", "-x", "100", "-y", "30", "-e", "LANG=C.UTF-8", shell)
+    try:
+        # The app, on a household of island B: the official alert came over LoRa.
+        screen = wait_for("OFFICIAL", timeout=90)
+        assert "EXERCISE" in screen and "q Quit" in screen
+        assert len(marked(marker)) >= 10
+        tmux("send-keys", "q")
+        screen = wait_for("EXITED 0", timeout=60)
+        assert "Demo stopped: nothing is left running." in screen
+        assert wait_none_marked(marker) == []
+        assert not demo_folder.exists()
+    finally:
+        tmux("kill-server")
+        for pid in marked(marker):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(socket)
+
+
 # --- the parts, without processes --------------------------------------------------------
 
 
