@@ -55,6 +55,7 @@ from protocol.i18n import label, tr
 
 from .client import CONTROL_SOCKET, ControlClient, NodeError, NodeUnavailable, unb64
 from .config import Config, ZoneSettings, new_zone_id, save_config
+from .demo_child import PARENT_ENV
 from .identity import create_identity
 
 log = logging.getLogger("entraide.demo")
@@ -71,9 +72,8 @@ OBSERVE_INTERVAL_S = 2.0
 FEED_POLL_S = 3.0
 HANDSET_TIMEOUT_S = 20
 MAX_SOCKET_PATH = 107
-#: Marks every process of one demo run (tests look for leftovers with it).
+#: In the environment of every process of one run (to find leftovers: /proc/*/environ).
 RUN_ENV = "ENTRAIDE_DEMO_RUN"
-PARENT_ENV = "ENTRAIDE_DEMO_PARENT"
 LISTEN = "/ip4/127.0.0.1/tcp/0"
 
 
@@ -659,7 +659,7 @@ class Demo:
                 self.handsets[name] = await trio.to_thread.run_sync(
                     lambda e=endpoint, n=name: Handset(n, e.host, e.port, timeout=HANDSET_TIMEOUT_S)
                 )
-            except Exception as exc:  # the library raises bare exceptions on timeouts
+            except (Exception, SystemExit) as exc:  # the library's own, even sys.exit()
                 raise DemoFailed(
                     tr("handset {name} did not connect: {error}", self.lang, name=name, error=exc)
                 ) from None
@@ -1098,13 +1098,18 @@ def run_demo(options: DemoOptions, *, out: TextIO, err: TextIO) -> int:
     root_logger.addHandler(handler)
     root_logger.setLevel(logging.INFO)
     demo = Demo(root, options, err)
+    keep = options.keep
     try:
         print(tr("Starting the neighbourhood demo in {dir}", options.lang, dir=str(root)), file=err)
         demo.prepare()
         try:
             interrupted = trio.run(_headless, demo) if options.headless else _with_app(demo)
         except BaseExceptionGroup as group:  # trio's nurseries wrap what failed
+            keep = True  # the nodes' logs say why
             raise _first_entraide_error(group) from None
+        except EntraideError:
+            keep = True
+            raise
         summary = demo.finish_summary() | {"dir": str(root), "kept": options.keep}
         summary["interrupted"] = interrupted
         if options.headless or options.as_json:
@@ -1124,7 +1129,7 @@ def run_demo(options: DemoOptions, *, out: TextIO, err: TextIO) -> int:
         root_logger.removeHandler(handler)
         root_logger.setLevel(previous_level)
         handler.close()
-        if options.keep:
+        if keep:
             print(tr("The demo's folder is kept: {dir}", options.lang, dir=str(root)), file=err)
         else:
             _remove(root, created)

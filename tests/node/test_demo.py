@@ -11,6 +11,7 @@ stopped with SIGTERM once it is ready: it stops everything too, and removes its 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import queue
@@ -30,11 +31,16 @@ import trio
 
 from node.bridge.cap import parse_cap
 from node.demo import (
+    BRIDGE,
     HOUSEHOLDS,
+    Child,
+    Demo,
+    DemoFailed,
     DemoOptions,
     Post,
     _make_root,
     render_summary,
+    run_demo,
     scenario,
 )
 from node.demo_child import loopback_feed
@@ -247,6 +253,26 @@ def test_the_demo_opens_the_app_and_q_stops_everything(demo_folder: Path) -> Non
                 os.killpg(os.getpgid(pid), signal.SIGKILL)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(socket)
+
+
+def test_a_part_that_does_not_start_stops_the_demo_with_its_log(
+    demo_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_bridge(self: Demo, peers: list[str]) -> Child:
+        home = self.home(BRIDGE.key)
+        argv = [sys.executable, "-c", "import sys; print('no feed today'); sys.exit(3)"]
+        return Child(BRIDGE.name, home, argv)
+
+    monkeypatch.setattr(Demo, "_bridge_child", broken_bridge)
+    marker = uuid.uuid4().hex
+    monkeypatch.setenv(MARK, marker)
+    err = io.StringIO()
+    options = DemoOptions(headless=True, duration=5, root=demo_folder, lang="en")
+    with pytest.raises(DemoFailed, match="Mairie stopped while starting:\nno feed today"):
+        run_demo(options, out=io.StringIO(), err=err)
+    assert [pid for pid in wait_none_marked(marker) if pid != os.getpid()] == []
+    assert (demo_folder / "b2" / "node.log").exists()  # kept: the logs say what happened
+    assert "The demo's folder is kept" in err.getvalue()
 
 
 # --- the parts, without processes --------------------------------------------------------
