@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from protocol import handset
-from protocol.envelope import Envelope, decode
+from protocol.envelope import Envelope, decode, short_id
+from protocol.kinds import Kind
 from protocol.errors import EntraideError, PeerError, UnknownKeyRef
 from protocol.radio_frame import (
     RADIO_PORT,
@@ -86,6 +87,27 @@ class RadioOptions:
     summary_interval_s: float = SUMMARY_INTERVAL_S
 
 
+_COMMAND_KINDS: dict[type, Kind] = {
+    handset.RequestHelp: Kind.HELP_REQUEST,
+    handset.ReportSafe: Kind.CHECKIN,
+    handset.TakeRequest: Kind.CLAIM,
+    handset.CloseRequest: Kind.RESOLUTION,
+}
+
+
+def _witness_key(node: int, text: str) -> tuple[int, int, str] | None:
+    """What a witnessed message for this handset command looks like: its handset, its kind
+    and the request it names, if any (None for a text that is not a command)."""
+    try:
+        command = handset.parse_command(text)
+    except handset.BadCommand:
+        return None
+    kind = _COMMAND_KINDS.get(type(command))
+    if kind is None:
+        return None
+    return node, int(kind), getattr(command, "short_id", "")
+
+
 class LoraService:
     def __init__(self, node: Node, options: RadioOptions) -> None:
         self.node = node
@@ -101,7 +123,8 @@ class LoraService:
         self._texts: dict[bytes, tuple[int, str]] = {}  # item id -> (destination, text)
         self._parked: OrderedDict[bytes, list[bytes]] = OrderedDict()  # key ref -> compacts
         self._heard: OrderedDict[bytes, None] = OrderedDict()  # ids heard on the radio
-        self._witnessed: dict[int, int] = {}  # handset node -> newest message witnessed for it
+        # (handset node, kind, target short id) -> newest message witnessed for that command
+        self._witnessed: dict[tuple[int, int, str], int] = {}
         self._nursery: trio.Nursery | None = None
         self.stats = {"in": 0, "out": 0, "handset_commands": 0, "refused": 0, "bad_frames": 0}
 
@@ -143,7 +166,13 @@ class LoraService:
         self.receiving_keys.add(env.author)
         via = getattr(env.body, "via", None)
         if via is not None:
-            self._witnessed[via.node] = max(self._witnessed.get(via.node, 0), env.created)
+            target = short_id(env.refs[0]) if env.refs else ""
+            key = (via.node, int(env.kind), target)
+            self._witnessed[key] = max(self._witnessed.get(key, 0), env.created)
+            if len(self._witnessed) > 4096:
+                oldest = sorted(self._witnessed, key=self._witnessed.__getitem__)[:2048]
+                for stale in oldest:
+                    del self._witnessed[stale]
         if source == "radio" or env.id in self._heard:
             return
         priority = radio_priority(env)
@@ -363,7 +392,8 @@ class LoraService:
     async def _handset_command_later(self, packet: RadioPacket, text: str) -> None:
         heard_at = self.node.now()
         await trio.sleep(random.uniform(*WITNESS_DELAY_S))
-        if self._witnessed.get(packet.sender, 0) >= heard_at - WITNESS_WINDOW_S:
+        key = _witness_key(packet.sender, text)
+        if key is not None and self._witnessed.get(key, 0) >= heard_at - WITNESS_WINDOW_S:
             log.info("handset %s: already witnessed by another node", node_id(packet.sender))
             return
         try:
