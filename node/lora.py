@@ -29,8 +29,8 @@ import trio
 
 from protocol import handset
 from protocol.envelope import Envelope, decode, short_id
-from protocol.kinds import Kind
 from protocol.errors import EntraideError, PeerError, UnknownKeyRef
+from protocol.kinds import Kind
 from protocol.radio_frame import (
     RADIO_PORT,
     KeyBook,
