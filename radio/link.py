@@ -28,6 +28,7 @@ from typing import Any
 
 import trio
 
+from protocol.errors import LocalError
 from protocol.radio_frame import RADIO_PORT
 
 log = logging.getLogger("entraide.radio")
@@ -46,8 +47,10 @@ RECONNECT_MIN_S = 1.0
 RECONNECT_MAX_S = 60.0
 
 
-class RadioError(Exception):
+class RadioError(LocalError):
     """The device cannot be reached or refused a packet (``reason`` is the firmware's)."""
+
+    code = "radio"
 
     def __init__(self, message: str, reason: str = "") -> None:
         super().__init__(message)
