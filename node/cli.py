@@ -912,6 +912,8 @@ def cmd_node(ctx: Context, args: argparse.Namespace) -> int:
         node = open_node(ctx.home, config, identity, options)
         try:
             stopped_by = trio.run(run_until_signalled, node)
+        except BaseExceptionGroup as group:
+            raise _service_failure(group) from None
         finally:
             node.store.close()
     print(
@@ -920,6 +922,19 @@ def cmd_node(ctx: Context, args: argparse.Namespace) -> int:
         file=ctx.err,
     )
     return EXIT_OK
+
+
+def _service_failure(group: BaseExceptionGroup) -> BaseException:
+    """The error to report when a service of the node failed to start (a radio that is not
+    there, a socket in use): the first EntraideError of the group, if that is all it holds;
+    anything else is a bug and keeps its traceback."""
+    errors, rest = group.split(EntraideError)
+    if errors is None or rest is not None:
+        return group
+    first: BaseException = errors
+    while isinstance(first, BaseExceptionGroup):
+        first = first.exceptions[0]
+    return first
 
 
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
