@@ -212,17 +212,24 @@ def test_gateways_join_two_wifi_islands_and_carry_a_handset_sos(
     try:
         handset.iface.sendText("SOS eau 2")  # to the channel: both gateways hear it
 
-        def sos_everywhere() -> bool:
-            found = []
-            for node in (wa, wb):
-                for r in node.call("messages")["raws"]:
-                    env = decode(unb64(r))
-                    via = getattr(env.body, "via", None)
-                    if via is not None and via.node == ends[2].node_num:
-                        found.append(env.id)
-            return len(found) == 2 and found[0] == found[1]  # one witness, not two
+        def witnessed(node: NodeProcess) -> set[bytes]:
+            found = set()
+            for r in node.call("messages")["raws"]:
+                env = decode(unb64(r))
+                via = getattr(env.body, "via", None)
+                if via is not None and via.node == ends[2].node_num:
+                    assert env.kind is k.Kind.HELP_REQUEST
+                    found.add(env.id)
+            return found
 
-        wait_for(sos_everywhere, WAIT, "the handset's SOS on both islands, witnessed once")
+        def sos_everywhere() -> bool:
+            on_a, on_b = witnessed(wa), witnessed(wb)
+            return bool(on_a) and on_a == on_b
+
+        wait_for(sos_everywhere, WAIT, "the handset's SOS on both islands")
+        # Usually one gateway witnesses it; two may, when neither hears the other's message
+        # on the radio before its own random delay ends (SPEC 11.8). Never more.
+        assert len(witnessed(wa)) <= 2
     finally:
         handset.close()
 
