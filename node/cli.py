@@ -1271,6 +1271,12 @@ def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_simulate(ctx: Context, args: argparse.Namespace) -> int:
+    from node.sim.command import simulate  # the simulator loads only for this command
+
+    return simulate(args, lang=ctx.lang, out=ctx.out, err=ctx.err, as_json=ctx.as_json)
+
+
 COMMANDS: dict[str, Callable[[Context, argparse.Namespace], int]] = {
     "radio-emulator": cmd_radio_emulator,
     "init": cmd_init,
@@ -1293,6 +1299,7 @@ COMMANDS: dict[str, Callable[[Context, argparse.Namespace], int]] = {
     "corroborate": cmd_trust,
     "roster": cmd_trust,
     "demo": cmd_demo,
+    "simulate": cmd_simulate,
 }
 
 

@@ -1872,7 +1872,183 @@ FR: Final[Mapping[str, str]] = {
     ),
     "The demo's folder is kept: {dir}": "Le dossier de la démonstration est gardé : {dir}",
     # --- end of entraide demo ---
+    # --- entraide simulate (node/cli_args.py, node/sim/command.py, node/sim/report.py) ---
+    "expected a whole number from {low} to {high}": "attendu : un nombre entier de {low} à {high}",
+    "expected a number of hours from 0.05 to 24": "attendu : un nombre d'heures de 0,05 à 24",
+    "simulate a whole town of nodes in virtual time and print the figures": (
+        "simuler toute une ville de nœuds en temps virtuel et afficher les chiffres"
+    ),
+    "Run the simulator: a thousand nodes or more, driving the real protocol core (signed "
+    "messages and their checks, catch-up sessions, radio framing, airtime scheduler, LoRa "
+    "airspace) over simulated Wi-Fi links and a simulated LoRa airspace, and print each figure "
+    "next to its reference and its goal. alert: time for an alert to reach 99 % of the nodes "
+    "over lossy links, and duplicate receptions, per gossip configuration; heal: a town cut in "
+    "two for 24 h, then whole again; churn: households leaving and coming back while alerts "
+    "flow; lora: channel utilisation of a LoRa neighbourhood. Nothing is sent on any network.": (
+        "Lance le simulateur : mille nœuds ou plus, qui font tourner le vrai cœur du protocole "
+        "(messages signés et leurs vérifications, sessions de rattrapage, trames radio, "
+        "ordonnanceur de temps d'antenne, espace radio LoRa) sur des liens Wi-Fi et un espace "
+        "LoRa simulés, et affiche chaque chiffre à côté de sa référence et de son objectif. "
+        "alert : temps pour qu'une alerte atteigne 99 % des nœuds sur des liens qui perdent des "
+        "paquets, et réceptions en double, par configuration de diffusion ; heal : une ville "
+        "coupée en deux pendant 24 h, puis réunie ; churn : des foyers qui partent et reviennent "
+        "pendant que des alertes circulent ; lora : occupation du canal d'un quartier en LoRa. "
+        "Rien n'est envoyé sur aucun réseau."
+    ),
+    "Examples:\n"
+    "  entraide simulate alert --nodes 1000 --loss 0.2\n"
+    "  entraide simulate --quick\n"
+    "  entraide simulate lora --hours 1 --json": (
+        "Exemples :\n"
+        "  entraide simulate alert --nodes 1000 --loss 0.2\n"
+        "  entraide simulate --quick\n"
+        "  entraide simulate lora --hours 1 --json"
+    ),
+    "FIGURE": "CHIFFRE",
+    "which figures: alert, heal, churn, lora (default: all)": (
+        "quels chiffres : alert, heal, churn, lora (par défaut : tous)"
+    ),
+    "Wi-Fi nodes in the town (default: 1000; 200 with --quick)": (
+        "nœuds Wi-Fi de la ville (par défaut : 1000 ; 200 avec --quick)"
+    ),
+    "share of what each Wi-Fi link carries that is lost (default: 0.2)": (
+        "part de ce que porte chaque lien Wi-Fi qui est perdue (par défaut : 0.2)"
+    ),
+    "gossip configuration of the alert figure (repeatable; default: gossipsub, as "
+    "node/wifi.py, and the alternatives)": (
+        "configuration de diffusion du chiffre alert (répétable ; par défaut : gossipsub, comme "
+        "node/wifi.py, et les variantes)"
+    ),
+    "alerts posted in the alert figure (default: 10)": (
+        "alertes publiées dans le chiffre alert (par défaut : 10)"
+    ),
+    "households with a radio in the lora figure (default: 150; 50 with --quick)": (
+        "foyers équipés d'une radio dans le chiffre lora (par défaut : 150 ; 50 avec --quick)"
+    ),
+    "hours of LoRa traffic measured (default: 1; 0.25 with --quick)": (
+        "heures de trafic LoRa mesurées (par défaut : 1 ; 0.25 avec --quick)"
+    ),
+    "seed of every random choice: the same seed gives the same run (default: 1)": (
+        "graine de tous les tirages au hasard : la même graine donne la même simulation "
+        "(par défaut : 1)"
+    ),
+    "a small town and a short hour: seconds instead of minutes": (
+        "une petite ville et un quart d'heure : des secondes au lieu de minutes"
+    ),
+    "simulating {what}…": "simulation : {what}…",
+    "alerts over gossip ({preset})": "alertes diffusées ({preset})",
+    "a partition healing": "une coupure qui se referme",
+    "households leaving and returning": "des foyers qui partent et reviennent",
+    "LoRa: {name}": "LoRa : {name}",
+    "Simulated in {seconds} s (seed {seed}).": "Simulé en {seconds} s (graine {seed}).",
+    "{goal}: PASS": "{goal} : ATTEINT",
+    "{goal}: no": "{goal} : non",
+    "never": "jamais",
+    "figure": "chiffre",
+    "measured": "mesuré",
+    "anchor": "référence",
+    "goal": "objectif",
+    "{preset}: time for an alert to reach 99 % of {nodes} nodes, {loss} loss (worst of "
+    "{alerts} alerts)": (
+        "{preset} : temps pour qu'une alerte atteigne 99 % de {nodes} nœuds, {loss} de perte "
+        "(la pire de {alerts} alertes)"
+    ),
+    "{worst} (median {median}; every node: {all})": (
+        "{worst} (médiane {median} ; tous les nœuds : {all})"
+    ),
+    "push-pull gossip ≈ 8.2 rounds at 1,000 nodes; a D=6 mesh ≈ 4.3 hops across": (
+        "rumeur push-pull ≈ 8,2 tours à 1 000 nœuds ; un maillage D=6 ≈ 4,3 sauts de bout en "
+        "bout"
+    ),
+    "{preset}: duplicate receptions per node per message": (
+        "{preset} : réceptions en double par nœud et par message"
+    ),
+    "{duplicates} ({payload} B of envelopes and {control} B of control sent per node per "
+    "alert)": (
+        "{duplicates} ({payload} o d'enveloppes et {control} o de contrôle envoyés par nœud et "
+        "par alerte)"
+    ),
+    "GossipSub ≈ 2–3 (Ethereum ≈ 3 at D=8; (D−2)/2 ≈ 2 at D=6)": (
+        "GossipSub ≈ 2–3 (Ethereum ≈ 3 à D=8 ; (D−2)/2 ≈ 2 à D=6)"
+    ),
+    "24 h partition healed: every one of {nodes} nodes holds the union of {union} messages "
+    "({during} posted during the cut)": (
+        "coupure de 24 h refermée : chacun des {nodes} nœuds détient l'union des {union} "
+        "messages ({during} publiés pendant la coupure)"
+    ),
+    "{all} after the first link back (99 %: {p99}; {sessions} catch-up sessions, {failed} "
+    "failed)": (
+        "{all} après le retour du premier lien (99 % : {p99} ; {sessions} sessions de "
+        "rattrapage, {failed} en échec)"
+    ),
+    "24 h partition: catch-up control traffic / envelope bytes moved": (
+        "coupure de 24 h : trafic de contrôle du rattrapage / octets d'enveloppes transférés"
+    ),
+    "{share} ({control} B / {envelopes} B; {redundant} envelopes received again from "
+    "concurrent sessions)": (
+        "{share} ({control} o / {envelopes} o ; {redundant} enveloppes reçues une deuxième fois "
+        "par des sessions simultanées)"
+    ),
+    "floor: d × 32 B for d differences (Negentropy 1.36× to ≈ 30× of it; ours 0.87–1.06×, "
+    "SPEC 10.5)": (
+        "plancher : d × 32 o pour d différences (Negentropy de 1,36× à ≈ 30× ce plancher ; le "
+        "nôtre 0,87–1,06×, SPEC 10.5)"
+    ),
+    "churn: {away} of {nodes} households leave 30–120 s while {alerts} alerts flow ({loss} "
+    "loss); catch-up after return": (
+        "départs et retours : {away} des {nodes} foyers partent 30 à 120 s pendant que "
+        "{alerts} alertes circulent ({loss} de perte) ; rattrapage après le retour"
+    ),
+    "median {median}, worst {worst} after return ({missed} alerts missed while away); "
+    "delivery {delivered}": (
+        "médiane {median}, pire {worst} après le retour ({missed} alertes manquées pendant "
+        "l'absence) ; distribution {delivered}"
+    ),
+    "gossip alone replays only its last ~3 s to a peer that returns": (
+        "la diffusion seule ne rejoue que ses ~3 dernières secondes à un pair qui revient"
+    ),
+    "LoRa, {name}: channel utilisation at the busiest of {nodes} nodes ({preset}, {hours} h; "
+    "{checkins} check-in per household per hour, {alerts} alerts per hour)": (
+        "LoRa, {name} : occupation du canal au plus chargé des {nodes} nœuds ({preset}, "
+        "{hours} h ; {checkins} nouvelle(s) par foyer et par heure, {alerts} alertes par heure)"
+    ),
+    "{busiest} (median {median}, worst minute {minute}); {tx} frames an hour, {relayed} "
+    "relayed; airtime an hour: {airtime}": (
+        "{busiest} (médiane {median}, pire minute {minute}) ; {tx} trames par heure, "
+        "{relayed} relayées ; temps d'antenne par heure : {airtime}"
+    ),
+    "a 150-node Meshtastic LongFast mesh: 65 % (unreliable)": (
+        "un réseau Meshtastic LongFast de 150 nœuds : 65 % (peu fiable)"
+    ),
+    "LoRa, {name}: messages delivered to every node": (
+        "LoRa, {name} : messages distribués à chaque nœud"
+    ),
+    "{soon} within 5 min, {after} after {drain} min of catch-up (90 % of receptions within "
+    "{p90})": (
+        "{soon} en 5 min, {after} après {drain} min de rattrapage (90 % des réceptions en "
+        "{p90})"
+    ),
+    "each broadcast taking 4 transmissions: ≈ 214 an hour at 25 % of LongFast": (
+        "si chaque diffusion coûte 4 émissions : ≈ 214 par heure à 25 % de LongFast"
+    ),
+    "node/lora.py today": "node/lora.py aujourd'hui",
+    "today without summaries": "aujourd'hui sans résumés",
+    "summaries 1 hop, every 30 min, suppressed": (
+        "résumés à 1 saut, toutes les 30 min, retenus si un voisin vient d'en envoyer"
+    ),
+    "… and a fifth of the radios relaying": "… et un cinquième des radios qui relaient",
+    "… and the hop limit from the radio's node list": (
+        "… et la limite de sauts tirée de la liste de nœuds de la radio"
+    ),
+    # --- end of entraide simulate ---
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).
-EXTRA_MSGIDS: Final[tuple[str, ...]] = ()
+EXTRA_MSGIDS: Final[tuple[str, ...]] = (
+    # node/sim/lora.py: the names of the LoRa setups the simulator compares
+    "node/lora.py today",
+    "today without summaries",
+    "summaries 1 hop, every 30 min, suppressed",
+    "… and a fifth of the radios relaying",
+    "… and the hop limit from the radio's node list",
+)

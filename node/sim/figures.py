@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import random
 import statistics
 import time
 from dataclasses import dataclass
@@ -23,9 +24,11 @@ from .wifi import WifiSetup, WifiWorld
 
 __all__ = [
     "AlertFigure",
+    "ChurnFigure",
     "HealFigure",
     "ReplayCounts",
     "alert_figure",
+    "churn_figure",
     "heal_figure",
     "replay",
 ]
@@ -261,4 +264,101 @@ def replay(
         ihave=list(gossip.ihave_received),
         sync_sessions=world.sync.counts["side_done"],
         received_by_sync=world.holdings.by_source["sync"],
+    )
+
+
+@dataclass(frozen=True)
+class ChurnFigure:
+    nodes: int
+    loss: float
+    alerts: int
+    departures: int  # times a node left (and came back)
+    delivered: float  # share of (node, alert) pairs held at the end
+    catch_up_median_s: float | None  # from a node's return until it held what it missed
+    catch_up_max_s: float | None
+    missed_on_return: int  # (node, alert) pairs posted while a node was away
+    wall_s: float
+
+
+def _redial_delay(rng: random.Random, away_s: float) -> float:
+    """When a node's redial timer next fires after ``away_s`` of failed dials (node/wifi.py:
+    from 0.5 s, doubling, at most 30 s, ±20 %)."""
+    period, elapsed = 0.5, 0.0
+    while elapsed + period < away_s and period < REDIAL_MAX_S:
+        elapsed += period
+        period = min(2 * period, REDIAL_MAX_S)
+    return rng.uniform(0, period * rng.uniform(0.8, 1.2))
+
+
+def _rejoin(world: WifiWorld, node: int, away_s: float) -> None:
+    """A node is back: each of its connections comes up when the first of its two ends
+    redials."""
+    net, rng = world.net, world.rng
+    for peer in net.adjacent[node]:
+        net.set_link(node, peer, False)
+    net.set_node(node, True)
+    for peer in net.adjacent[node]:
+        delay = min(_redial_delay(rng, away_s), _redial_delay(rng, away_s))
+        world.loop.after(delay, functools.partial(net.set_link, node, peer, True))
+
+
+def churn_figure(
+    *,
+    nodes: int = 1000,
+    loss: float = 0.2,
+    alerts: int = 30,
+    spacing_s: float = 10.0,
+    away_share: float = 0.1,
+    away_s: tuple[float, float] = (30.0, 120.0),
+    preset: str = "gossipsub",
+    seed: int = 1,
+) -> ChurnFigure:
+    """Alerts every ``spacing_s`` while ``away_share`` of the households each leave once,
+    at a random time, for a random while (Wi-Fi lost, router rebooted), then come back: the
+    node's connections come up again and catch-up brings what it missed."""
+    started = time.perf_counter()
+    setup = WifiSetup(nodes=nodes, net=NetParams(loss=loss), gossip=PRESETS[preset], seed=seed)
+    world = WifiWorld(setup)
+    rng, loop, net = world.rng, world.loop, world.net
+    world.start()
+    loop.run_until(5.0)
+    span = alerts * spacing_s
+    away: dict[int, tuple[float, float]] = {}
+    leaving = rng.sample(range(nodes), round(away_share * nodes))
+    for node in leaving:
+        leave = loop.now + rng.uniform(0, span - away_s[1])
+        back = leave + rng.uniform(*away_s)
+        loop.at(leave, functools.partial(net.set_node, node, False))
+        loop.at(back, functools.partial(_rejoin, world, node, back - leave))
+        away[node] = (leave, back)
+    posted: list[int] = []
+    for number in range(alerts):
+        origin = rng.randrange(nodes)
+        while not net.node_up[origin]:
+            origin = rng.randrange(nodes)
+        message = world.book.alert(origin, world.book.unix(loop.now), number).index
+        world.note_size(message)
+        world.post(origin, message)
+        posted.append(message)
+        loop.run_until(loop.now + spacing_s)
+    loop.run_until(loop.now + 120.0, stop=lambda: all(world.holders(m) == nodes for m in posted))
+    first = world.holdings.first
+    catch_up: list[float] = []
+    missed = 0
+    for node, (leave, back) in away.items():
+        while_away = [m for m in posted if leave <= world.posted_at[m] < back]
+        late = [first[m].get(node, math.inf) for m in while_away]
+        missed += len(late)
+        if late:
+            catch_up.append(max(late) - back)
+    return ChurnFigure(
+        nodes=nodes,
+        loss=loss,
+        alerts=alerts,
+        departures=len(leaving),
+        delivered=sum(world.holders(m) for m in posted) / (nodes * alerts),
+        catch_up_median_s=statistics.median(catch_up) if catch_up else None,
+        catch_up_max_s=max(catch_up) if catch_up else None,
+        missed_on_return=missed,
+        wall_s=time.perf_counter() - started,
     )
