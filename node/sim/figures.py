@@ -80,8 +80,8 @@ def alert_figure(
         world.post(origin, message)
         posted.append(message)
         world.loop.run_until(world.loop.now + spacing_s)
-    world.loop.run_until(
-        world.loop.now + 30.0,
+    world.loop.run_until(  # what gossip missed, periodic catch-up (60 s) brings
+        world.loop.now + 120.0,
         stop=lambda: all(world.holders(m) == nodes for m in posted),
     )
     t99 = [world.reach_time(m, 0.99) for m in posted]

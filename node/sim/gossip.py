@@ -4,13 +4,16 @@ Real GossipSub runs inside py-libp2p and cannot run a thousand times in virtual 
 module is the *model* of it, with the parameters node/wifi.py gives it (``GOSSIPSUB``):
 
 - a mesh per node: at each heartbeat (1 s) a node with fewer than ``d_low`` mesh peers grafts
-  random connected peers up to ``d``, one with more than ``d_high`` prunes random ones down to
-  ``d`` (a pruned peer is not grafted again for ``prune_backoff_s``); a GRAFT is accepted;
+  random connected peers up to ``d``, else grafts ``opportunistic_graft`` more (py-libp2p
+  0.8.1's opportunistic grafting, which with no peer scoring runs at every heartbeat); one with
+  more than ``d_high`` prunes random ones down to ``d`` (a pruned peer is not grafted again for
+  ``prune_backoff_s``); a GRAFT is accepted unless the peer is backing off;
 - a new valid message is pushed to every mesh peer but the one it came from and its
   publisher; a message already seen is dropped (and counted: a *duplicate reception*);
 - at each heartbeat a node sends IHAVE with the ids of the last ``gossip_window`` heartbeats
-  to max(``d_lazy``, 25 %) of its connected peers outside the mesh; an unseen id is asked
-  for with IWANT, answered from the last ``gossip_history`` heartbeats;
+  to max(``d_lazy``, 25 %) of its connected peers outside the mesh and not backing off (a peer
+  pruned in the last ``prune_backoff_s`` gets no gossip); an unseen id is asked for with
+  IWANT, answered from the last ``gossip_history`` heartbeats;
 - each hop costs ``processing_s`` (validation and py-libp2p's handling; ≈ 2 ms per hop was
   measured between real nodes on loopback, shared/reference/libp2p.md).
 
@@ -44,7 +47,7 @@ PUBLISH_OVERHEAD = 85
 CONTROL_OVERHEAD = 32
 ID_ON_WIRE = 66
 #: IWANT retries per message before waiting for the next heartbeat's gossip.
-MAX_IWANT_TRIES = 6
+MAX_IWANT_TRIES = 10
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,10 @@ class GossipConfig:
     gossip_window: int = 3
     gossip_history: int = 5
     prune_backoff_s: float = 60.0
+    #: py-libp2p 0.8.1 grafts up to this many more peers at every heartbeat while the mesh
+    #: has at least ``d_low`` (its opportunistic grafting, with every score at 0 since
+    #: node/wifi.py configures no scoring): meshes grow to ``d_high``, are pruned to ``d``.
+    opportunistic_graft: int = 2
     #: Mesh peers a new message is pushed to (None: all, as GossipSub does).
     eager: int | None = None
     #: Announce a new message at once (IHAVE) to the mesh peers it was not pushed to.
@@ -76,8 +83,13 @@ PRESETS: Mapping[str, GossipConfig] = MappingProxyType(
         "gossipsub": GOSSIPSUB,
         "gossipsub-d4": replace(GOSSIPSUB, name="gossipsub-d4", d=4, d_low=3, d_high=6),
         "gossipsub-d3": replace(GOSSIPSUB, name="gossipsub-d3", d=3, d_low=2, d_high=4),
-        "announce": replace(GOSSIPSUB, name="announce", eager=0, announce=True),
-        "announce-eager1": replace(GOSSIPSUB, name="announce-eager1", eager=1, announce=True),
+        "gossipsub-v1.0": replace(GOSSIPSUB, name="gossipsub-v1.0", opportunistic_graft=0),
+        "announce": replace(
+            GOSSIPSUB, name="announce", eager=0, announce=True, opportunistic_graft=0
+        ),
+        "announce-eager1": replace(
+            GOSSIPSUB, name="announce-eager1", eager=1, announce=True, opportunistic_graft=0
+        ),
     }
 )
 
@@ -271,22 +283,24 @@ class GossipLayer:
         connected = self.net.connected[node]
         mesh = self.mesh[node]
         mesh &= connected
-        if len(mesh) < config.d_low:
-            backoff = self.backoff[node]
-            pool = [p for p in connected if p not in mesh and backoff.get(p, 0.0) <= now]
-            for peer in rng.sample(pool, min(config.d - len(mesh), len(pool))):
-                mesh.add(peer)
-                self._control(node, peer, functools.partial(self._on_graft, peer, node))
-        elif len(mesh) > config.d_high:
-            for peer in rng.sample(sorted(mesh), len(mesh) - config.d):
+        count = len(mesh)  # py-libp2p decides all three steps on the size before any
+        backoff = self.backoff[node]
+        pool = [p for p in connected if p not in mesh and backoff.get(p, 0.0) <= now]
+        grafts = config.d - count if count < config.d_low else config.opportunistic_graft
+        for peer in rng.sample(pool, min(grafts, len(pool))):
+            mesh.add(peer)
+            self._control(node, peer, functools.partial(self._on_graft, peer, node))
+        if count > config.d_high:
+            for peer in rng.sample(sorted(mesh), count - config.d):
                 mesh.discard(peer)
-                self.backoff[node][peer] = now + config.prune_backoff_s
+                backoff[peer] = now + config.prune_backoff_s
                 self._control(node, peer, functools.partial(self._on_prune, peer, node))
         windows = self.mcache[node]
         ids = [m for window in list(windows)[: config.gossip_window] for m in window]
         if ids:
             outside = [p for p in connected if p not in mesh]
             count = max(config.d_lazy, int(len(outside) * config.gossip_factor))
+            outside = [p for p in outside if backoff.get(p, 0.0) <= now]  # as py-libp2p
             for peer in rng.sample(outside, min(count, len(outside))):
                 self._send_ihave(node, peer, ids)
         windows.appendleft([])
