@@ -12,11 +12,12 @@ node/wifi.py's (to try a setting on real processes before changing it).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,35 @@ if __name__ == "__main__":  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 PROBE_FILE = "gossip_probe.json"
+PROBE = Path(__file__).resolve()
+
+
+@contextlib.contextmanager
+def probing(mesh: str | None = None) -> Iterator[None]:
+    """Node processes started meanwhile by tests/node/netharness.py run through this probe
+    (instead of `python -m node.cli`); ``mesh`` ("d,d_low,d_high") changes their mesh."""
+    from tests.node import netharness
+
+    popen = netharness.subprocess.Popen
+    saved = os.environ.get("ENTRAIDE_PROBE_MESH")
+
+    def probed_popen(args: list[str], *rest: Any, **options: Any) -> Any:
+        args = list(args)
+        if args[1:3] == ["-m", "node.cli"]:
+            args[1:3] = [str(PROBE)]
+        return popen(args, *rest, **options)
+
+    netharness.subprocess.Popen = probed_popen  # type: ignore[assignment,misc]
+    if mesh:
+        os.environ["ENTRAIDE_PROBE_MESH"] = mesh
+    try:
+        yield
+    finally:
+        netharness.subprocess.Popen = popen  # type: ignore[misc]
+        if saved is None:
+            os.environ.pop("ENTRAIDE_PROBE_MESH", None)
+        else:
+            os.environ["ENTRAIDE_PROBE_MESH"] = saved
 
 
 def probe(argv: Sequence[str]) -> int:
@@ -34,8 +64,10 @@ def probe(argv: Sequence[str]) -> int:
     from node.cli import main
 
     counts: Counter[str] = Counter()
-    push_msg, handle_ihave, handle_iwant = Pubsub.push_msg, GossipSub.handle_ihave, (
-        GossipSub.handle_iwant
+    push_msg, handle_ihave, handle_iwant = (
+        Pubsub.push_msg,
+        GossipSub.handle_ihave,
+        (GossipSub.handle_iwant),
     )
 
     async def counting_push_msg(self: Pubsub, forwarder: Any, msg: Any) -> None:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,9 @@ import pytest
 from node.sim.figures import replay
 from protocol import kinds as k
 from protocol.envelope import seal
-from tests.node import netharness
 from tests.node.netharness import ZONE, Cluster, NodeProcess, wait_for
-from tests.sim.gossip_probe import PROBE_FILE
+from tests.sim.gossip_probe import PROBE_FILE, probing
 
-PROBE = Path(__file__).with_name("gossip_probe.py")
 NODES = 8
 POSTS = 12
 SPACING_S = 0.3
@@ -45,20 +43,6 @@ def root() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def probed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Node processes start through gossip_probe.py instead of `python -m node.cli`."""
-    popen = subprocess.Popen
-
-    def probed_popen(args: list[str], *rest: Any, **options: Any) -> Any:
-        args = list(args)
-        if args[1:3] == ["-m", "node.cli"]:
-            args[1:3] = [str(PROBE)]
-        return popen(args, *rest, **options)
-
-    monkeypatch.setattr(netharness.subprocess, "Popen", probed_popen)
 
 
 def graph(count: int, rng: random.Random) -> dict[int, list[int]]:
@@ -122,49 +106,84 @@ def run_real(
     return probes, offsets, statuses, delivered
 
 
-def test_small_network_real_and_simulated_agree(root: Path, probed: None) -> None:
-    rng = random.Random(5)
-    dials = graph(NODES, rng)
-    origins = [rng.randrange(NODES) for _ in range(POSTS)]
-    probes, offsets, statuses, delivered = run_real(root, dials, origins)
+@dataclass(frozen=True)
+class Comparison:
+    """One scenario, real and simulated: per-node counts and what they add up to."""
+
+    edges: int
+    real_delivered: bool
+    sim_delivered: float
+    real_copies: list[int]
+    sim_copies: list[int]
+    real_duplicates: list[int]
+    sim_duplicates: list[int]
+    real_ihave: list[int]
+    sim_ihave: list[int]
+    real_sessions: int  # catch-up sessions done, both sides counted
+    sim_sessions: int
+
+    def describe(self) -> str:
+        return (
+            f"copies real {self.real_copies} sim {self.sim_copies}; duplicates real "
+            f"{self.real_duplicates} sim {self.sim_duplicates}; ihave real {self.real_ihave} "
+            f"sim {self.sim_ihave}; sessions real {self.real_sessions} sim {self.sim_sessions}"
+        )
+
+
+def compare(root: Path, *, nodes: int = NODES, posts: int = POSTS, seed: int = 5) -> Comparison:
+    """The sparse scenario (each node dials the previous one and a random earlier one) on
+    real processes, then in the simulator."""
+    rng = random.Random(seed)
+    dials = graph(nodes, rng)
+    origins = [rng.randrange(nodes) for _ in range(posts)]
+    with probing():
+        probes, offsets, statuses, delivered = run_real(root, dials, origins)
     edges = {(min(a, b), max(a, b)) for a, peers in dials.items() for b in peers}
-    sim = replay(NODES, edges, list(zip(offsets, origins, strict=True)))
-
-    # Same delivery: every message at every node, in both.
-    assert delivered
-    assert sim.delivered == 1.0
-    # Comparable message counts.
-    real_copies = [p.get("copies", 0) for p in probes]
-    real_duplicates = [p.get("duplicates", 0) for p in probes]
-    report = (
-        f"copies real {real_copies} sim {sim.copies}; duplicates real {real_duplicates} "
-        f"sim {sim.duplicates}; ihave real {[p.get('ihave', 0) for p in probes]} sim {sim.ihave}"
+    sim = replay(nodes, edges, list(zip(offsets, origins, strict=True)))
+    return Comparison(
+        edges=len(edges),
+        real_delivered=delivered,
+        sim_delivered=sim.delivered,
+        real_copies=[p.get("copies", 0) for p in probes],
+        sim_copies=sim.copies,
+        real_duplicates=[p.get("duplicates", 0) for p in probes],
+        sim_duplicates=sim.duplicates,
+        real_ihave=[p.get("ihave", 0) for p in probes],
+        sim_ihave=sim.ihave,
+        real_sessions=sum(s["sync"]["sessions"]["done"] for s in statuses),
+        sim_sessions=sim.sync_sessions,
     )
-    print(report)
-    assert abs(sum(real_copies) - sum(sim.copies)) <= 0.1 * sum(real_copies), report
-    for real, simulated in zip(real_copies, sim.copies, strict=True):
-        assert abs(real - simulated) <= max(3, 0.2 * real), report
-    assert abs(sum(real_duplicates) - sum(sim.duplicates)) <= 0.15 * sum(real_duplicates), report
+
+
+def test_small_network_real_and_simulated_agree(root: Path) -> None:
+    c = compare(root)
+    print(c.describe())
+    # Same delivery: every message at every node, in both.
+    assert c.real_delivered
+    assert c.sim_delivered == 1.0
+    # Comparable message counts.
+    assert abs(sum(c.real_copies) - sum(c.sim_copies)) <= 0.1 * sum(c.real_copies), c.describe()
+    for real, simulated in zip(c.real_copies, c.sim_copies, strict=True):
+        assert abs(real - simulated) <= max(3, 0.2 * real), c.describe()
+    real_dups, sim_dups = sum(c.real_duplicates), sum(c.sim_duplicates)
+    assert abs(real_dups - sim_dups) <= 0.15 * real_dups, c.describe()
     # One catch-up session per connection, counted by both of its sides.
-    real_sessions = sum(s["sync"]["sessions"]["done"] for s in statuses)
-    assert sim.sync_sessions == 2 * len(edges)
-    assert 2 * len(edges) <= real_sessions <= 2 * len(edges) + 4, real_sessions
-    assert sum(p.get("ihave", 0) for p in probes) == sum(sim.ihave) == 0
+    assert c.sim_sessions == 2 * c.edges
+    assert 2 * c.edges <= c.real_sessions <= 2 * c.edges + 4, c.describe()
+    assert sum(c.real_ihave) == sum(c.sim_ihave) == 0
 
 
-def test_a_smaller_mesh_real_and_simulated_agree(
-    root: Path, probed: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_smaller_mesh_real_and_simulated_agree(root: Path) -> None:
     """Ten real nodes with up to nine connections each, run with the mesh degrees of the
     simulator's ``gossipsub-d3`` (D=3, D_low=2, D_high=4) instead of node/wifi.py's: what the
     simulator predicts for that change is what real processes do. Both show py-libp2p's
     opportunistic grafting and backoff too: meshes churn between D and D_high, and no IHAVE
     reaches the peers outside the mesh (each was pruned less than a minute ago)."""
-    monkeypatch.setenv("ENTRAIDE_PROBE_MESH", "3,2,4")
     rng = random.Random(7)
     dials = dense_graph(10, rng, 4)
     origins = [rng.randrange(10) for _ in range(POSTS)]
-    probes, offsets, _statuses, delivered = run_real(root, dials, origins)
+    with probing(mesh="3,2,4"):
+        probes, offsets, _statuses, delivered = run_real(root, dials, origins)
     edges = {(min(a, b), max(a, b)) for a, peers in dials.items() for b in peers}
     posts = list(zip(offsets, origins, strict=True))
     runs = [replay(10, edges, posts, preset="gossipsub-d3", seed=seed) for seed in range(1, 6)]
