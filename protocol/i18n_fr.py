@@ -1985,9 +1985,10 @@ FR: Final[Mapping[str, str]] = {
         "coupure de 24 h : trafic de contrôle du rattrapage / octets d'enveloppes transférés"
     ),
     "{share} ({control} B / {envelopes} B; {redundant} envelopes received again from "
-    "concurrent sessions)": (
+    "concurrent sessions; with Bloom filters instead of cells and ids: {bloom})": (
         "{share} ({control} o / {envelopes} o ; {redundant} enveloppes reçues une deuxième fois "
-        "par des sessions simultanées)"
+        "par des sessions simultanées ; avec des filtres de Bloom au lieu de cellules et "
+        "d'identifiants : {bloom})"
     ),
     "floor: d × 32 B for d differences (Negentropy 1.36× to ≈ 30× of it; ours 0.87–1.06×, "
     "SPEC 10.5)": (

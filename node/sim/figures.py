@@ -36,6 +36,10 @@ __all__ = [
 #: Redial backoff of a node that has been cut off for long (node/wifi.py: 30 s, ±20 %).
 REDIAL_MAX_S = 30.0
 HOUR = 3600
+#: The what-if of HealFigure: a Bloom filter at 10 bits an id, and each session's fixed part
+#: (HELLO's zone, salt, size and fingerprint, REPLY, DONE both ways).
+BLOOM_BYTES_PER_ID = 10 / 8
+BLOOM_SESSION_OVERHEAD = 48
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,9 @@ class HealFigure:
     control_bytes: int  # catch-up bytes that were not envelopes
     envelope_bytes: int  # ENVELOPES frames (envelopes, lengths, frame headers)
     redundant_envelopes: int  # envelopes received that the node already had
+    #: What-if: control bytes had each session that found a difference swapped Bloom filters
+    #: of both sets (10 bits an id, as LoRa summaries; SPEC 11.5) instead of cells or ids.
+    bloom_control_bytes: int
     sessions: int
     failed: int
     modes: dict[str, int]
@@ -127,6 +134,10 @@ class HealFigure:
     @property
     def control_share(self) -> float:
         return self.control_bytes / max(self.envelope_bytes, 1)
+
+    @property
+    def bloom_share(self) -> float:
+        return self.bloom_control_bytes / max(self.envelope_bytes, 1)
 
 
 def heal_figure(
@@ -203,6 +214,9 @@ def heal_figure(
         control_bytes=counts["bytes_control"],
         envelope_bytes=counts["bytes_envelopes"],
         redundant_envelopes=counts["envelopes_redundant"],
+        bloom_control_bytes=counts["bytes_control_equal"]
+        + math.ceil(BLOOM_BYTES_PER_ID * counts["held_in_unequal_sessions"])
+        + BLOOM_SESSION_OVERHEAD * (counts["done"] - world.sync.modes["equal"]),
         sessions=counts["started"],
         failed=counts["failed"],
         modes=dict(world.sync.modes),

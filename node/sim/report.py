@@ -127,12 +127,14 @@ def heal_rows(fig: HealFigure, lang: str) -> list[Row]:
             tr("24 h partition: catch-up control traffic / envelope bytes moved", lang),
             tr(
                 "{share} ({control} B / {envelopes} B; {redundant} envelopes received again "
-                "from concurrent sessions)",
+                "from concurrent sessions; with Bloom filters instead of cells and ids: "
+                "{bloom})",
                 lang,
                 share=_pct(fig.control_share),
                 control=f"{fig.control_bytes:,}",
                 envelopes=f"{fig.envelope_bytes:,}",
                 redundant=f"{fig.redundant_envelopes:,}",
+                bloom=_pct(fig.bloom_share),
             ),
             tr(
                 "floor: d × 32 B for d differences (Negentropy 1.36× to ≈ 30× of it; ours "

@@ -83,16 +83,16 @@ class Holdings:
 
 
 class _Side:
-    __slots__ = ("new", "node", "peer", "received", "sent", "session", "waiting")
+    __slots__ = ("held", "new", "node", "peer", "received", "sent", "session")
 
-    def __init__(self, node: int, peer: int, session: SyncSession | None) -> None:
+    def __init__(self, node: int, peer: int, session: SyncSession | None, held: int) -> None:
         self.node = node
         self.peer = peer
         self.session = session
+        self.held = held  # ids in its set when the session started
         self.new = 0
         self.received = 0
         self.sent = 0
-        self.waiting = True
 
 
 class _Pair:
@@ -189,7 +189,9 @@ class SyncLayer:
         session = SyncSession(
             ids, zone=self.book.zone, initiator=True, salt=self.rng.randbytes(16)
         )
-        pair = _Pair(_Side(node, peer, session), _Side(peer, node, None), self.loop.now)
+        pair = _Pair(
+            _Side(node, peer, session, len(ids)), _Side(peer, node, None, 0), self.loop.now
+        )
         self.pairs.setdefault(IpNetwork.key(node, peer), []).append(pair)
         self._charge(node, len(ids) * self.config.hash_s_per_id)
         self._pump(pair, pair.initiator)
@@ -206,6 +208,7 @@ class SyncLayer:
         if side.session is None:  # the responder opens its side when the stream arrives
             ids = self.holdings.live_ids(side.node, self.book.unix(self.loop.now))
             side.session = SyncSession(ids, zone=self.book.zone, initiator=False)
+            side.held = len(ids)
             self._charge(side.node, len(ids) * self.config.hash_s_per_id)
         side.session.receive_data(data)
         self._pump(pair, side)
@@ -268,6 +271,8 @@ class SyncLayer:
     def _finished(self, pair: _Pair, side: _Side, event: Finished) -> None:
         stats = event.stats
         self.counts["bytes_control"] += stats.bytes_sent - stats.envelope_bytes_sent
+        if stats.mode == "equal":
+            self.counts["bytes_control_equal"] += stats.bytes_sent - stats.envelope_bytes_sent
         self.counts["bytes_envelopes"] += stats.envelope_bytes_sent
         self.counts["envelopes_sent"] += stats.envelopes_sent
         self.counts["envelopes_new"] += side.new
@@ -276,6 +281,8 @@ class SyncLayer:
         if side is pair.initiator:
             self.modes[stats.mode or "?"] += 1
             self.running[side.node].discard(side.peer)
+            if stats.mode != "equal":
+                self.counts["held_in_unequal_sessions"] += side.held + pair.responder.held
         pair.done += 1
         if pair.done == 2:
             self.counts["done"] += 1
