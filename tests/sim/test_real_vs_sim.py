@@ -195,7 +195,9 @@ def test_a_smaller_mesh_real_and_simulated_agree(root: Path) -> None:
     mean = sum(simulated) / len(simulated)
     report = f"copies real {real}, simulated {simulated}"
     print(report)
-    assert abs(real - mean) <= 0.25 * mean, report
+    # The real run is one draw of a random process (mesh churn, timing) that the seeds
+    # sample: it must fall within their spread, widened by a fifth either way.
+    assert 0.8 * min(simulated) <= real <= 1.2 * max(simulated), f"{report} (mean {mean:.0f})"
     full_mesh = sum(replay(10, edges, posts, preset="gossipsub").copies)
     assert real < 0.6 * full_mesh  # the smaller mesh really halves what travels
     assert sum(p.get("ihave", 0) for p in probes) == 0
