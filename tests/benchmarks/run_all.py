@@ -123,11 +123,10 @@ def write(outcomes: list[Outcome], path: Path, quick: bool) -> None:
         for figure, measured, anchor, goal in goal_rows(outcome):
             parts.append(f"| {outcome.script} | {figure} | {measured} | {anchor} | {goal} |")
     for outcome in outcomes:
-        arguments = " ".join(outcome.arguments)
+        command = " ".join((f"tests/benchmarks/{outcome.script}", *outcome.arguments))
         parts.append(
-            f"\n## {outcome.script} {arguments}\n\n"
-            f"`.venv/bin/python tests/benchmarks/{outcome.script} {arguments}`".rstrip()
-            + f" — {outcome.seconds:.0f} s, exit code {outcome.code}\n"
+            f"\n## {outcome.script}\n\n`.venv/bin/python {command}`: "
+            f"{outcome.seconds:.0f} s, exit code {outcome.code}\n"
         )
         body = outcome.output.strip()
         parts.append(_demote(body) if body else "(no output)")
