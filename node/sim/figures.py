@@ -5,6 +5,10 @@
 - :func:`heal_figure`: a town cut in two for 24 hours, each half posting; when the links come
   back, the time until every node holds the union, and the catch-up's control bytes against
   the envelope bytes it moved.
+- :func:`churn_figure`: households leaving and coming back while alerts flow; how soon a
+  returning node holds what it missed.
+- :func:`replay`: a small scenario of real node processes (tests/sim/test_real_vs_sim.py),
+  replayed node for node.
 - :func:`node.sim.lora.lora_figure` (its own module): channel utilisation of a LoRa mesh.
 """
 

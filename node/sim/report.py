@@ -7,8 +7,9 @@ text goes through :func:`protocol.i18n.tr` (``entraide simulate --lang fr``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from protocol.i18n import tr
 
@@ -27,13 +28,15 @@ __all__ = [
 ]
 
 #: The issue's goals.
-GOALS = {
-    "alert_t99_s": 2.0,
-    "duplicates": 1.0,
-    "heal_s": 30.0,
-    "heal_control_share": 0.05,
-    "lora_utilisation": 0.20,
-}
+GOALS: Mapping[str, float] = MappingProxyType(
+    {
+        "alert_t99_s": 2.0,
+        "duplicates": 1.0,
+        "heal_s": 30.0,
+        "heal_control_share": 0.05,
+        "lora_utilisation": 0.20,
+    }
+)
 
 
 @dataclass(frozen=True)
