@@ -1226,6 +1226,7 @@ def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
     zone = config.zone
     with ctx.open_store() as store:
         messages = store.live(ctx.now, zone=zone.zone_id)
+        roles = ctx.trust(config, store).roles  # the charter's and the vouches'
     out = Path(args.out) if args.out else ctx.home / "reports"
     if args.what == "reflex":
         board = state.derive(messages, now=ctx.now, bridge_keys=frozenset(zone.bridge_keys))
@@ -1251,6 +1252,7 @@ def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
             fingerprint=identity.fingerprint,
             lang=ctx.lang,
             since=args.since,
+            roles=roles,
         )
         formats = tuple(dict.fromkeys(args.format or FORMATS))
         files = write_situation_report(out, situation, identity, formats)

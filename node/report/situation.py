@@ -29,7 +29,7 @@ from protocol import state
 from protocol.envelope import Envelope
 from protocol.roster import EscalationReason, escalations, read_roster
 from protocol.schema import Point
-from protocol.trust import derive_roles
+from protocol.trust import Roles, derive_roles
 
 from ..render import request_status
 
@@ -102,10 +102,13 @@ def build_situation(
     fingerprint: str,
     lang: str,
     since: int | None = None,
+    roles: Roles | None = None,
 ) -> Situation:
     from protocol.i18n import label, tr  # the report speaks the reader's language
 
-    board = state.derive(messages, now=now, bridge_keys=bridge_keys)
+    if roles is None:  # a zone without a charter: roles from the vouches among messages
+        roles = derive_roles(None, messages, now=now, bridge_keys=bridge_keys)
+    board = state.derive(messages, now=now, bridge_keys=bridge_keys, trust=roles)
     alert = state.latest_alert(board)
     start = since if since is not None else (None if alert is None else alert.started)
     me = bytes(signing_key.verify_key)
@@ -167,7 +170,6 @@ def build_situation(
                     place="" if latest is None else latest.checkin.place,
                 )
             )
-    roles = derive_roles(None, messages, now=now, bridge_keys=bridge_keys)
     roster = read_roster(messages, signing_key, now=now)
     situation.roster_readable = bool(roster) or roles.has(me, k.Role.RELAY, k.Role.COORDINATOR)
     for due in escalations(roster, board, roles, since=start, now=now):

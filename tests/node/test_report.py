@@ -325,3 +325,41 @@ def test_entraide_bridge_once_reads_a_folder(home: Path, tmp_path: Path) -> None
     assert [(a["official"], a["exercise"]) for a in board["alerts"]] == [(True, True)]
     code, out, _ = run("bridge", "--once")
     assert code == 0 and "CLI-1" not in out  # each file is read once
+
+
+def test_the_report_uses_the_zone_charter_roles() -> None:
+    """A relay named by the zone's charter (not by a vouch among the messages) is a relay in
+    the report too: it may read the roster, as on the board."""
+    from node.report.situation import Situation
+    from protocol.charter import Charter
+    from protocol.trust import Roles, derive_roles
+
+    relay = NEIGHBOURS[0]
+    founder = Identity.from_seed(bytes([99]) * 32)
+    charter = Charter(
+        zone=ZONE,
+        name="Rue des Lilas",
+        founders=(founder.public_key,),
+        issued=NOW - 86_400 * 30,
+        bridges=(BRIDGE.public_key,),
+        relays=(relay.public_key,),
+    )
+    bridge_keys = frozenset({BRIDGE.public_key})
+
+    def report(roles: Roles | None) -> Situation:
+        return build_situation(
+            messages(),
+            now=NOW,
+            zone_name="Rue des Lilas",
+            zone_id=ZONE,
+            bridge_keys=bridge_keys,
+            signing_key=relay.signing_key,
+            fingerprint="x",
+            lang="en",
+            roles=roles,
+        )
+
+    without = report(None)
+    assert not without.roster_readable
+    chartered = derive_roles(charter, messages(), now=NOW, bridge_keys=bridge_keys)
+    assert report(chartered).roster_readable
