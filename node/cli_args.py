@@ -542,14 +542,18 @@ def _add_node_parsers(sub: Any, common: argparse.ArgumentParser, lang: str) -> N
     radio.add_argument(
         "--radio-preset",
         choices=sorted(PRESETS),
-        default="LONG_FAST",
-        help=t("the mesh's modem preset, for the airtime budget (default: LONG_FAST)"),
+        help=t(
+            "the mesh's modem preset, for the airtime budget (default: the zone charter's, "
+            "else LONG_FAST)"
+        ),
     )
     radio.add_argument(
         "--radio-region",
         choices=sorted(REGIONS),
-        default="EU_868",
-        help=t("the radio region, for its duty cycle (default: EU_868, 10 %% per hour)"),
+        help=t(
+            "the radio region, for its duty cycle (default: the zone charter's, else EU_868, "
+            "10 %% per hour)"
+        ),
     )
     radio.add_argument(
         "--handset-lang",
@@ -560,10 +564,11 @@ def _add_node_parsers(sub: Any, common: argparse.ArgumentParser, lang: str) -> N
         "--radio-summary",
         metavar=t("SECONDS"),
         type=_arg_type(parse_seconds, lang, "seconds"),
-        default=600.0,
+        default=1800.0,
         help=t(
-            "LoRa catch-up: send a summary of recent messages this often, so neighbours "
-            "send what this node missed (default: 600)"
+            "LoRa catch-up: send a summary of recent messages to the radio's direct "
+            "neighbours this often, unless one of theirs was just heard, so they send what "
+            "this node missed (default: 1800)"
         ),
     )
     p.add_argument(
