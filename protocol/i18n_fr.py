@@ -1512,12 +1512,19 @@ FR: Final[Mapping[str, str]] = {
         'la radio Meshtastic du nœud : tcp:HÔTE[:PORT] (un appareil en réseau, ou `entraide '
         'radio-emulator`) ou serial:/dev/ttyUSB0'
     ),
-    "the mesh's modem preset, for the airtime budget (default: LONG_FAST)": (
+    (
+        "the mesh's modem preset, for the airtime budget (default: the zone charter's, else "
+        "LONG_FAST)"
+    ): (
         "le préréglage de modem du maillage, pour le budget de temps d'antenne (par défaut : "
-        'LONG_FAST)'
+        "celui de la charte de la zone, sinon LONG_FAST)"
     ),
-    'the radio region, for its duty cycle (default: EU_868, 10 %% per hour)': (
-        'la région radio, pour son rapport cyclique (par défaut : EU_868, 10 %% par heure)'
+    (
+        "the radio region, for its duty cycle (default: the zone charter's, else EU_868, "
+        "10 %% per hour)"
+    ): (
+        "la région radio, pour son rapport cyclique (par défaut : celle de la charte de la "
+        "zone, sinon EU_868, 10 %% par heure)"
     ),
     "language of the texts sent to handsets (default: the node's)": (
         'langue des textes envoyés aux terminaux (par défaut : celle du nœud)'
@@ -1746,11 +1753,13 @@ FR: Final[Mapping[str, str]] = {
     ),
     # --- end of the town-hall bridge ---
     (
-        'LoRa catch-up: send a summary of recent messages this often, so neighbours send what '
-        'this node missed (default: 600)'
+        "LoRa catch-up: send a summary of recent messages to the radio's direct neighbours "
+        "this often, unless one of theirs was just heard, so they send what this node missed "
+        "(default: 1800)"
     ): (
-        'rattrapage LoRa : envoyer à cet intervalle un résumé des messages récents, pour que '
-        'les voisins envoient ce que ce nœud a manqué (par défaut : 600)'
+        "rattrapage LoRa : envoyer à cet intervalle un résumé des messages récents aux "
+        "voisins directs de la radio, sauf si l'un d'eux vient d'envoyer le sien, pour qu'ils "
+        "envoient ce que ce nœud a manqué (par défaut : 1800)"
     ),
     # --- entraide demo (node/demo.py, node/cli_args.py) ---
     "a small simulated neighbourhood on this computer, then the app on one household": (
