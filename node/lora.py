@@ -9,9 +9,16 @@
 - **In**: frames on the entraide port are reassembled into the exact signed envelopes,
   verified and stored like any message, then published on Wi-Fi: two Wi-Fi islands joined
   only by radio share their alerts, requests and check-ins.
-- **Catch-up**: every few minutes (jittered, lowest priority) a SUMMARY frame (a Bloom filter
-  of recent ids, never a list) says what this node holds; neighbours send a few messages it
-  certainly lacks. WANT frames ask for unknown author keys.
+- **Catch-up**: every half hour (jittered, lowest priority) a SUMMARY frame (a Bloom filter
+  of recent ids, never a list) says what this node holds to its direct neighbours (hop limit
+  0: no radio relays it), unless a neighbour's summary was heard since our last one;
+  neighbours send a few messages it certainly lacks. WANT frames ask for unknown author keys.
+- **Hop limit**: our frames go out with the smallest hop limit that reaches every radio the
+  radio's node list knows (``hopsAway``), never more than the radio's own (``node.sim.lora``
+  measured why: on a 150-household LongFast mesh the default floods cost a quarter more air).
+- **Zone settings**: the charter's LoRa region and preset size the airtime budget unless the
+  command line names them; a radio set otherwise is reported in the log (its channel name,
+  key and slot are the device's own configuration: this node does not rewrite it).
 - **Handsets**: urgent messages that did not come from the radio are also broadcast as plain
   text (``protocol.handset.render_for_handset``); text commands from a handset are parsed,
   signed by this node as witness, stored and published, and acknowledged in a direct message.
@@ -28,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from protocol import handset
+from protocol.charter import LoraSettings
 from protocol.envelope import Envelope, decode, short_id
 from protocol.errors import EntraideError, PeerError, UnknownKeyRef
 from protocol.kinds import Kind
@@ -46,8 +54,16 @@ from protocol.radio_frame import (
     radio_priority,
     restore_envelope,
 )
-from radio.airtime import PRESETS, REGIONS
-from radio.link import BROADCAST, TEXT_PORT, RadioError, RadioLink, RadioPacket, node_id
+from radio.airtime import DEFAULT_PRESET, DEFAULT_REGION, PRESETS, REGIONS
+from radio.link import (
+    BROADCAST,
+    TEXT_PORT,
+    RadioError,
+    RadioLink,
+    RadioPacket,
+    covering_hop_limit,
+    node_id,
+)
 from radio.scheduler import AirtimeScheduler, Outgoing, Refused
 
 if TYPE_CHECKING:
@@ -58,7 +74,15 @@ log = logging.getLogger("entraide.lora")
 #: Messages heard over Wi-Fi older than this are left to LoRa catch-up, not pushed at once.
 FRESH_S = 3600
 #: How often a summary of recent ids goes out (seconds, jittered ±25 %).
-SUMMARY_INTERVAL_S = 600.0
+SUMMARY_INTERVAL_S = 1800.0
+#: Summaries are for direct neighbours only: hop limit 0, no radio relays them (each relay
+#: of a 200-byte summary is ~1.7 s of LongFast air; a neighbour answers what it can anyway).
+SUMMARY_HOP_LIMIT = 0
+#: A summary is skipped when another node's summary was heard since our last one: the
+#: neighbour's answers to it reach us too, and the channel carries one summary, not many.
+SUMMARY_SUPPRESSED = True
+#: Our frames use the smallest hop limit that reaches every radio in the radio's node list.
+HOP_LIMIT_FROM_NODE_LIST = True
 #: The window a summary covers, and the most ids it should describe (~1 % false positives).
 SUMMARY_WINDOW_S = 6 * 3600
 SUMMARY_MAX_IDS = 150
@@ -74,13 +98,17 @@ WITNESS_DELAY_S = (2.0, 10.0)
 WITNESS_WINDOW_S = 60
 #: Frames waiting for an unknown author key.
 MAX_PARKED = 32
+#: Ids of messages heard on the radio, remembered so that they are not sent again.
+HEARD_REMEMBERED = 4096
 
 
 @dataclass(frozen=True)
 class RadioOptions:
     target: str  # tcp:HOST[:PORT] or serial:DEVICE
-    preset: str = "LONG_FAST"
-    region: str = "EU_868"
+    #: The mesh's modem preset and region (radio/airtime.py names), for the airtime budget;
+    #: None: the zone charter's, else LONG_FAST and EU_868.
+    preset: str | None = None
+    region: str | None = None
     #: The language of texts sent to handsets.
     handset_lang: str = "fr"
     #: How often a summary of recent ids goes out (jittered ±25 %).
@@ -108,14 +136,35 @@ def _witness_key(node: int, text: str) -> tuple[int, int, str] | None:
     return node, int(kind), getattr(command, "short_id", "")
 
 
+def zone_radio_settings(options: RadioOptions, charter: LoraSettings | None) -> tuple[str, str]:
+    """The (preset, region) that size the airtime budget: the command line's, else the zone
+    charter's (when radio/airtime.py knows them), else LongFast in EU_868."""
+    preset = options.preset or (charter.preset if charter is not None else "")
+    region = options.region or (charter.region if charter is not None else "")
+    if preset not in PRESETS:
+        if preset:
+            log.warning(
+                "LoRa: the charter's preset %s is unknown; using %s", preset, DEFAULT_PRESET
+            )
+        preset = DEFAULT_PRESET
+    if region not in REGIONS:
+        if region:
+            log.warning(
+                "LoRa: the charter's region %s is unknown; using %s", region, DEFAULT_REGION
+            )
+        region = DEFAULT_REGION
+    return preset, region
+
+
 class LoraService:
     def __init__(self, node: Node, options: RadioOptions) -> None:
         self.node = node
         self.options = options
+        charter = node.trust.charter
+        self.zone_lora = None if charter is None else charter.charter.lora
+        self.preset, self.region = zone_radio_settings(options, self.zone_lora)
         self.link = RadioLink(options.target)
-        self.scheduler = AirtimeScheduler(
-            preset=PRESETS[options.preset], region=REGIONS[options.region]
-        )
+        self.scheduler = AirtimeScheduler(preset=PRESETS[self.preset], region=REGIONS[self.region])
         self.reassembler = Reassembler(zone=node.zone_id)
         self.receiving_keys = KeyBook(())
         self.sending_keys = KeyBook(())
@@ -125,8 +174,18 @@ class LoraService:
         self._heard: OrderedDict[bytes, None] = OrderedDict()  # ids heard on the radio
         # (handset node, kind, target short id) -> newest message witnessed for that command
         self._witnessed: dict[tuple[int, int, str], int] = {}
+        self._summaries: set[bytes] = set()  # item ids of our queued summaries
+        self._heard_summary = False  # another node's summary, since our last one
         self._nursery: trio.Nursery | None = None
-        self.stats = {"in": 0, "out": 0, "handset_commands": 0, "refused": 0, "bad_frames": 0}
+        self.stats = {
+            "in": 0,
+            "out": 0,
+            "handset_commands": 0,
+            "refused": 0,
+            "bad_frames": 0,
+            "summaries": 0,
+            "summaries_skipped": 0,
+        }
 
     # --- running ----------------------------------------------------------------------------
 
@@ -135,11 +194,38 @@ class LoraService:
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             await nursery.start(self.link.serve)
+            self._check_radio_settings()
             nursery.start_soon(self._receive_loop)
             nursery.start_soon(self._send_loop)
             nursery.start_soon(self._summary_loop)
             nursery.start_soon(self._refresh_keys)
             task_status.started()
+
+    def _check_radio_settings(self) -> None:
+        """Say so when the radio is not set as the zone (or the command line) expects: it would
+        not hear the zone, or the airtime budget would be wrong."""
+        radio = self.link.lora_settings()
+        if radio is None:
+            return
+        expected = {"preset": self.preset, "region": self.region}
+        if self.zone_lora is not None and self.zone_lora.channel:
+            expected["channel"] = self.zone_lora.channel
+        for name, value in expected.items():
+            actual = getattr(radio, name)
+            if (actual or name == "channel") and actual != value:
+                log.warning(
+                    "LoRa: the radio's %s is %s, not %s (set it with the meshtastic client)",
+                    name,
+                    actual,
+                    value,
+                )
+
+    def hop_limit(self) -> int | None:
+        """The hop limit of our frames: the smallest that reaches every radio of the radio's
+        node list, at most the radio's own (None: the radio's own)."""
+        if not HOP_LIMIT_FROM_NODE_LIST:
+            return None
+        return covering_hop_limit(self.link.hops_away().values(), self.link.configured_hop_limit())
 
     async def _learn_keys(self) -> None:
         """Receiving: every author the store knows; sending: those known for a day."""
@@ -200,9 +286,11 @@ class LoraService:
             self.stats["refused"] += 1
             log.info("LoRa: not sending %s: %s", item.id[:4].hex(), outcome.detail)
             self._texts.pop(item.id, None)
+            self._summaries.discard(item.id)
             return
         for dropped in outcome.dropped:
             self._texts.pop(dropped.item.id, None)
+            self._summaries.discard(dropped.item.id)
             log.info(
                 "LoRa: dropped %s from the queue (%s)", dropped.item.id[:4].hex(), dropped.reason
             )
@@ -232,7 +320,14 @@ class LoraService:
                     if transmission.index == transmission.count - 1:
                         self._texts.pop(item.id, None)
                 else:
-                    result = await self.link.send_data(transmission.frame, want_ack=False)
+                    summary = item.id in self._summaries
+                    result = await self.link.send_data(
+                        transmission.frame,
+                        want_ack=False,
+                        hop_limit=SUMMARY_HOP_LIMIT if summary else self.hop_limit(),
+                    )
+                    if summary and transmission.index == transmission.count - 1:
+                        self._summaries.discard(item.id)
             except RadioError as exc:
                 log.warning("LoRa: %s", exc)
                 await trio.sleep(1)
@@ -258,7 +353,7 @@ class LoraService:
 
     def _heard_id(self, message_id: bytes) -> None:
         self._heard[message_id] = None
-        while len(self._heard) > 4096:
+        while len(self._heard) > HEARD_REMEMBERED:
             self._heard.popitem(last=False)
         self.scheduler.cancel(message_id)  # another node carried it: do not send it again
 
@@ -281,6 +376,8 @@ class LoraService:
         if isinstance(got, RadioMessage):
             await self._message(got.envelope, packet)
         elif isinstance(got, SummaryFrame):
+            if packet.sender != self.link.my_node_num:
+                self._heard_summary = True
             self._answer_summary(got)
         elif isinstance(got, WantFrame):
             self._answer_want(got)
@@ -318,6 +415,11 @@ class LoraService:
     async def _summary_loop(self) -> None:
         while True:
             await trio.sleep(self.options.summary_interval_s * random.uniform(0.75, 1.25))
+            heard, self._heard_summary = self._heard_summary, False
+            if heard and SUMMARY_SUPPRESSED:
+                self.stats["summaries_skipped"] += 1
+                log.debug("LoRa: a neighbour's summary was heard: ours is skipped")
+                continue
             now = self.node.now()
             envs = [e for e in await self.node.live() if e.created >= now - SUMMARY_WINDOW_S]
             envs.sort(key=lambda e: e.created)
@@ -326,7 +428,10 @@ class LoraService:
             summary = build_summary((e.id for e in envs), since=since, salt=random.randrange(256))
             frame = encode_summary(summary, zone=self.node.zone_id)
             # Lowest class: a summary only goes out while the hour's airtime is plentiful.
-            self._enqueue(Outgoing(frames=(frame,), id=b"S" + frame[-8:]), RadioPriority.CHECKIN)
+            item = Outgoing(frames=(frame,), id=b"S" + frame[-8:])
+            self._summaries.add(item.id)
+            self.stats["summaries"] += 1
+            self._enqueue(item, RadioPriority.CHECKIN)
 
     def _answer_summary(self, summary: SummaryFrame) -> None:
         if self._nursery is not None:
@@ -457,8 +562,9 @@ class LoraService:
         stats = self.scheduler.statistics()
         return {
             "link": self.link.statistics(),
-            "preset": self.options.preset,
-            "region": self.options.region,
+            "preset": self.preset,
+            "region": self.region,
+            "hop_limit": self.hop_limit(),
             "airtime_used": round(stats.fraction, 4),
             "queued": {p.name.lower(): n for p, n in stats.queued.items()},
             **self.stats,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +98,32 @@ class SendResult:
 def node_id(num: int) -> str:
     """A node number as Meshtastic writes it: ``!a1b2c3d4``."""
     return f"!{num:08x}"
+
+
+@dataclass(frozen=True, slots=True)
+class RadioSettings:
+    """What the device says of its LoRa configuration (Meshtastic's names; "" if unknown)."""
+
+    region: str
+    preset: str  # "" when the device uses custom modem settings
+    channel: str  # the primary channel's name ("" for the preset's default name)
+    hop_limit: int
+
+
+def covering_hop_limit(hops_away: Iterable[int | None], configured: int | None) -> int | None:
+    """The smallest hop limit that reaches every radio of a node list, given how many hops
+    away each one is (0: a direct neighbour; None: unknown), never more than ``configured``.
+    With no distance known, ``configured`` (None: let the device use its own).
+
+    >>> covering_hop_limit([0, 1, None, 0], 3), covering_hop_limit([5], 3)
+    (1, 3)
+    >>> covering_hop_limit([None], 3), covering_hop_limit([2], None)
+    (3, None)
+    """
+    known = [h for h in hops_away if h is not None and h >= 0]
+    if not known or configured is None:
+        return configured
+    return min(max(known), configured)
 
 
 def parse_target(text: str) -> tuple[str, str, int | None]:
@@ -261,6 +287,50 @@ class RadioLink:
     def _on_lost(self, interface: Any) -> None:
         if interface is self._iface:
             self._to_trio(self._lost.set)
+
+    # --- what the device knows --------------------------------------------------------------
+
+    def hops_away(self) -> dict[int, int | None]:
+        """The device's node list (other radios only): node number -> hops away (0: a direct
+        neighbour; None: not known). As the device sent it when the connection was made."""
+        iface = self._iface
+        if iface is None:
+            return {}
+        try:
+            nodes = list((iface.nodesByNum or {}).values())
+        except RuntimeError:  # changed size on the library's thread: take it next time
+            return {}
+        hops: dict[int, int | None] = {}
+        for node in nodes:
+            num = node.get("num")
+            if not isinstance(num, int) or num == self.my_node_num:
+                continue
+            value = node.get("hopsAway")
+            hops[num] = value if isinstance(value, int) else None
+        return hops
+
+    def configured_hop_limit(self) -> int | None:
+        """The hop limit the device gives its packets (None before it sent its LoRa config)."""
+        settings = self.lora_settings()
+        return None if settings is None else settings.hop_limit
+
+    def lora_settings(self) -> RadioSettings | None:
+        """The device's LoRa configuration, None before it sent it."""
+        iface = self._iface
+        if iface is None:
+            return None
+        try:
+            config = iface.localNode.localConfig
+            if not config.HasField("lora"):
+                return None
+            lora = config.lora
+            region = lora.RegionCode.Name(lora.region) if lora.region else ""
+            preset = lora.ModemPreset.Name(lora.modem_preset) if lora.use_preset else ""
+            channels = iface.localNode.channels or []
+            channel = channels[0].settings.name if channels else ""
+        except (AttributeError, ValueError):  # an older or partial configuration
+            return None
+        return RadioSettings(region, preset, channel, int(lora.hop_limit))
 
     # --- sending -------------------------------------------------------------------------------
 
