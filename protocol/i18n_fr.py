@@ -2042,13 +2042,12 @@ FR: Final[Mapping[str, str]] = {
         "si chaque diffusion coûte 4 émissions : ≈ 214 par heure à 25 % de LongFast"
     ),
     "node/lora.py today": "node/lora.py aujourd'hui",
-    "today without summaries": "aujourd'hui sans résumés",
-    "summaries 1 hop, every 30 min, suppressed": (
-        "résumés à 1 saut, toutes les 30 min, retenus si un voisin vient d'en envoyer"
+    "before: summaries every 10 min to the whole mesh": (
+        "avant : résumés toutes les 10 min à tout le maillage"
     ),
-    "… and a fifth of the radios relaying": "… et un cinquième des radios qui relaient",
-    "… and the hop limit from the radio's node list": (
-        "… et la limite de sauts tirée de la liste de nœuds de la radio"
+    "node/lora.py today, a fifth of the radios relaying (the others CLIENT_MUTE)": (
+        "node/lora.py aujourd'hui, un cinquième des radios qui relaient (les autres en "
+        "CLIENT_MUTE)"
     ),
     # --- end of entraide simulate ---
 }
@@ -2057,8 +2056,6 @@ FR: Final[Mapping[str, str]] = {
 EXTRA_MSGIDS: Final[tuple[str, ...]] = (
     # node/sim/lora.py: the names of the LoRa setups the simulator compares
     "node/lora.py today",
-    "today without summaries",
-    "summaries 1 hop, every 30 min, suppressed",
-    "… and a fifth of the radios relaying",
-    "… and the hop limit from the radio's node list",
+    "before: summaries every 10 min to the whole mesh",
+    "node/lora.py today, a fifth of the radios relaying (the others CLIENT_MUTE)",
 )
