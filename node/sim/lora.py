@@ -7,13 +7,17 @@ summaries and reassembly (:mod:`protocol.radio_frame`), the handset texts
 (:mod:`protocol.handset`), signing and the receiver checks (:mod:`node.sim.messages`).
 
 Modelled: the node's LoRa service (node/lora.py), whose decisions this module repeats
-without trio or a radio link: a new message of the household is offered to the scheduler
-(check-ins coalesced, bulk never), urgent ones also as a handset text; the scheduler's next
-frame goes to the radio as soon as the scheduler allows; frames heard are reassembled,
-checked and stored (and cancel the same message still queued); a SUMMARY goes out every
-``summary_interval_s`` (±25 %), and a node hearing one answers, after 2–8 s, with up to 4
-messages the summary certainly lacks. Radios relay as the firmware does; every node knows
-every household's key (a zone that has run for more than a day), so authors are abbreviated.
+without trio or a radio link, with its constants (imported from it): a new message of the
+household is offered to the scheduler (check-ins coalesced, bulk never), urgent ones also as
+a handset text; the scheduler's next frame goes to the radio as soon as the scheduler
+allows, our frames with the hop limit the radio's node list needs (``hopsAway``, as the
+node reads it when it connects), handset texts with the radio's own; frames heard are
+reassembled, checked and stored (and cancel the same message still queued); a SUMMARY goes
+out every ``summary_interval_s`` (±25 %) to direct neighbours only (hop limit 0), skipped
+when another node's summary was heard since our last one, and a node hearing one answers,
+after 2–8 s, with up to 4 messages the summary certainly lacks. Radios relay as the
+firmware does (a CLIENT_MUTE radio never relays); every node knows every household's key
+(a zone that has run for more than a day), so authors are abbreviated.
 
 Channel utilisation is measured as Meshtastic reports it: the share of time a radio hears
 the channel busy (any audible frame, its own included), over the measured hours and over the
@@ -56,15 +60,28 @@ from radio.airspace import (
     default_radios,
 )
 from radio.airtime import MAX_LORA_FRAME_BYTES, PRESETS, airtime_s
+from radio.link import covering_hop_limit
 from radio.scheduler import AirtimeScheduler, Outgoing, Refused
 
+from ..lora import (
+    ANSWER_DELAY_S,
+    ANSWER_MAX,
+    HEARD_REMEMBERED,
+    HOP_LIMIT_FROM_NODE_LIST,
+    SUMMARY_HOP_LIMIT,
+    SUMMARY_INTERVAL_S,
+    SUMMARY_MAX_IDS,
+    SUMMARY_SUPPRESSED,
+    SUMMARY_WINDOW_S,
+)
 from .loop import EventLoop
 from .messages import MessageBook
 from .sync import Holdings
 from .wifi import ZONE
 
 __all__ = [
-    "LORA_PROPOSED",
+    "LORA_BEFORE",
+    "LORA_RELAYS",
     "LORA_SETUPS",
     "LORA_TODAY",
     "LoraFigure",
@@ -73,13 +90,6 @@ __all__ = [
 ]
 
 TEXT_PORT = 1  # TEXT_MESSAGE_APP (radio/link.py)
-# node/lora.py's constants
-FRESH_S = 3600
-SUMMARY_WINDOW_S = 6 * 3600
-SUMMARY_MAX_IDS = 150
-ANSWER_MAX = 4
-ANSWER_DELAY_S = (2.0, 8.0)
-HEARD_REMEMBERED = 4096
 #: Delivery is counted this long after each message was posted, then after the drain.
 SOON_S = 300.0
 
@@ -95,17 +105,17 @@ class LoraSetup:
     hop_limit: int = 3
     #: Send our messages with the smallest hop limit that reaches every radio ours knows of
     #: (the firmware's node list says how many hops away each is), not the radio's default.
-    hop_limit_auto: bool = False
+    hop_limit_auto: bool = HOP_LIMIT_FROM_NODE_LIST
     #: Share of the radios that relay (role CLIENT); the others are CLIENT_MUTE.
     relay_share: float = 1.0
     checkins_per_hour: float = 1.0  # per household
     alerts_per_hour: float = 10.0  # in the whole mesh
     warmup_s: float = 1800.0
     hours: float = 1.0
-    summary_interval_s: float = 600.0  # node/lora.py SUMMARY_INTERVAL_S
-    summary_hop_limit: int | None = None  # None: the radio's (hop_limit)
+    summary_interval_s: float = SUMMARY_INTERVAL_S
+    summary_hop_limit: int | None = SUMMARY_HOP_LIMIT  # None: the radio's (hop_limit)
     #: Skip a summary when another node's summary was heard since our last one.
-    summary_suppress: bool = False
+    summary_suppress: bool = SUMMARY_SUPPRESSED
     handset_texts: bool = True
     #: After the measured hours, no new messages: catch-up runs this long before delivery
     #: is counted.
@@ -113,31 +123,25 @@ class LoraSetup:
     seed: int = 1
 
 
+#: The real node's defaults (node/lora.py), every radio relaying (role CLIENT).
 LORA_TODAY = LoraSetup()
-#: What the simulator suggests, in steps: summaries for direct neighbours only, every 30 min,
-#: skipped when a neighbour's summary was heard meanwhile; then a fifth of the radios relaying
-#: (the others CLIENT_MUTE); then our messages sent with the hop limit the radio's node list
-#: says is enough.
-LORA_SUMMARIES_FIXED = replace(
+#: History: the node until these defaults, whose summaries saturated the channel.
+LORA_BEFORE = replace(
     LORA_TODAY,
-    name="summaries 1 hop, every 30 min, suppressed",
-    summary_interval_s=1800.0,
-    summary_hop_limit=0,
-    summary_suppress=True,
+    name="before: summaries every 10 min to the whole mesh",
+    summary_interval_s=600.0,
+    summary_hop_limit=None,
+    summary_suppress=False,
+    hop_limit_auto=False,
 )
+#: A deployment choice, not the node's: a fifth of the radios relay, the others are set to
+#: role CLIENT_MUTE (README, "LoRa radio"; SPEC.md 11.5).
 LORA_RELAYS = replace(
-    LORA_SUMMARIES_FIXED, name="… and a fifth of the radios relaying", relay_share=0.2
-)
-LORA_PROPOSED = replace(
-    LORA_RELAYS, name="… and the hop limit from the radio's node list", hop_limit_auto=True
-)
-LORA_SETUPS = (
     LORA_TODAY,
-    replace(LORA_TODAY, name="today without summaries", summary_interval_s=math.inf),
-    LORA_SUMMARIES_FIXED,
-    LORA_RELAYS,
-    LORA_PROPOSED,
+    name="node/lora.py today, a fifth of the radios relaying (the others CLIENT_MUTE)",
+    relay_share=0.2,
 )
+LORA_SETUPS = (LORA_BEFORE, LORA_TODAY, LORA_RELAYS)
 
 
 class _SimAirspace(Airspace):
@@ -250,10 +254,10 @@ class _LoraWorld:
             )
             for i, r in enumerate(radios)
         ]
-        if setup.hop_limit_auto:
+        if setup.hop_limit_auto:  # node/lora.py: LoraService.hop_limit
             for radio in self.radios:
                 known = self.air.known_nodes(radio.num)
-                radio.hop_limit = min(setup.hop_limit, max((hops for *_, hops in known), default=0))
+                radio.hop_limit = covering_hop_limit((hops for *_, hops in known), setup.hop_limit)
         self.kind_of_packet: dict[tuple[int, int], str] = {}
         self._might_hold: OrderedDict[bytes, dict[int, bool]] = OrderedDict()
         self.unknown_keys = 0

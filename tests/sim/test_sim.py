@@ -14,7 +14,7 @@ from node.sim.figures import alert_figure, churn_figure, heal_figure, replay
 from node.sim.gossip import PRESETS
 from node.sim.ipnet import NetParams
 from node.sim.loop import EventLoop, TooManyEvents
-from node.sim.lora import LORA_PROPOSED, LORA_TODAY, lora_figure
+from node.sim.lora import LORA_BEFORE, LORA_RELAYS, LORA_TODAY, lora_figure
 from node.sim.messages import MessageBook
 from node.sim.wifi import ZONE, WifiSetup, WifiWorld
 from protocol.errors import BadSignature
@@ -108,14 +108,26 @@ def test_churn_figure_small_town() -> None:
 
 def test_lora_figure_small_airspace() -> None:
     small = {"nodes": 20, "warmup_s": 300.0, "hours": 0.1, "drain_s": 300.0}
+    before = lora_figure(replace(LORA_BEFORE, **small))
     today = lora_figure(replace(LORA_TODAY, **small))
-    proposed = lora_figure(replace(LORA_PROPOSED, **small))
-    for fig in (today, proposed):
+    relays = lora_figure(replace(LORA_RELAYS, **small))
+    for fig in (before, today, relays):
         assert 0 < fig.utilisation_median <= fig.utilisation_max <= 1
         assert fig.air_util_tx_max <= 0.1 + 1e-9  # the duty cycle holds
         assert fig.delivered > 0.9
-    assert proposed.utilisation_max < today.utilisation_max
-    assert today.airtime_by_kind["summary"] > proposed.airtime_by_kind.get("summary", 0)
+    assert today.utilisation_max < before.utilisation_max
+    assert before.airtime_by_kind["summary"] > today.airtime_by_kind.get("summary", 0)
+
+
+def test_the_simulated_node_is_the_real_one() -> None:
+    """node/sim/lora.py's default setup is node/lora.py's defaults, not a copy of them."""
+    from node import lora
+
+    assert LORA_TODAY.summary_interval_s == lora.SUMMARY_INTERVAL_S == 1800
+    assert LORA_TODAY.summary_hop_limit == lora.SUMMARY_HOP_LIMIT == 0
+    assert LORA_TODAY.summary_suppress is lora.SUMMARY_SUPPRESSED is True
+    assert LORA_TODAY.hop_limit_auto is lora.HOP_LIMIT_FROM_NODE_LIST is True
+    assert LORA_TODAY.relay_share == 1.0  # CLIENT_MUTE is a deployment choice (LORA_RELAYS)
 
 
 def test_simulate_command() -> None:
