@@ -17,6 +17,9 @@ Per batch, cheapest work first::
     check_acceptable(now, policy)     -> wrong zone, expired, future-dated, unauthorised
     first validly signed copy of an id -> "new", inserted part by part as the helpers
                                          answer; later valid copies "duplicate"
+      ... within its author's quota    -> else "rejected" (OverQuota, protocol/quota.py):
+                                         the author's live messages and bytes, counted in
+                                         the same transaction (``quota_for``)
 
 Small batches check signatures here, after decoding, so that junk costs no signature check.
 
@@ -37,6 +40,7 @@ Schema (``PRAGMA user_version`` = :data:`SCHEMA_VERSION`, ``PRAGMA application_i
 
     messages(id PK, kind, author, created, expires, zone, raw, received)
     refs(ref, id -> messages ON DELETE CASCADE, PK (ref, id))  WITHOUT ROWID
+    index messages_by_author (author, expires)   (added to older files when opened)
 
 ``messages`` keeps its rowid: its rows (~100-2000 bytes) are large next to a page, and with
 random 32-byte ids a WITHOUT ROWID table splits and rewrites far more pages per commit
@@ -50,7 +54,7 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +72,7 @@ from protocol.envelope import (
 )
 from protocol.errors import LocalError, PeerError, UsageError
 from protocol.kinds import Kind
+from protocol.quota import QuotaLimit, Usage, check_quota
 
 from .verifier import SignatureVerifier
 
@@ -117,6 +122,7 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_by_kind ON messages (kind, expires);
 CREATE INDEX messages_by_expiry ON messages (expires);
+CREATE INDEX messages_by_author ON messages (author, expires);
 CREATE TABLE refs (
     id  BLOB NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
     ref BLOB NOT NULL,
@@ -264,19 +270,24 @@ class Store:
         now: int,
         policy: Policy,
         received: int | None = None,
+        quota_for: Callable[[bytes], QuotaLimit] | None = None,
     ) -> list[IngestResult]:
         """Decode, check, deduplicate, verify and durably store a batch of envelopes.
 
         Returns one result per input, in input order, after the transaction has committed.
         ``now`` is the receiver's clock (expiry, clock skew); ``received`` (default ``now``)
-        is recorded with each new message.
+        is recorded with each new message. With ``quota_for`` (an author's class, e.g.
+        ``Roles.rate_limit``), a message that would take its author past its storage quota
+        at ``now`` is rejected with :class:`~protocol.quota.OverQuota` (SPEC.md 11a.6).
         """
         received = now if received is None else received
         with self._lock, self._translate("store received messages"):
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                results = self._ingest(conn, raws, now=now, policy=policy, received=received)
+                results = self._ingest(
+                    conn, raws, now=now, policy=policy, received=received, quota_for=quota_for
+                )
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -292,8 +303,10 @@ class Store:
         now: int,
         policy: Policy,
         received: int,
+        quota_for: Callable[[bytes], QuotaLimit] | None,
     ) -> list[IngestResult]:
         results: list[IngestResult | None] = [None] * len(raws)
+        usage: dict[bytes, Usage] = {}  # authors' live messages, with this batch's so far
         # 1. Exact copies within the batch share the first copy's result.
         first_of: dict[bytes, int] = {}
         copies: list[tuple[int, int]] = []  # (index, index of the first copy)
@@ -358,6 +371,20 @@ class Store:
                     if env.id in accepted:
                         results[index] = IngestResult("duplicate", id=env.id)
                         continue
+                    if quota_for is not None:
+                        # Charged only now that the signature has verified (SPEC.md 11a.6).
+                        held = usage.get(env.author)
+                        if held is None:
+                            held = self._usage(conn, env.author, now)
+                        try:
+                            check_quota(env, held, quota_for(env.author))
+                        except PeerError as exc:
+                            results[index] = IngestResult(
+                                "rejected", id=env.id, error=exc, envelope=env
+                            )
+                            usage[env.author] = held
+                            continue
+                        usage[env.author] = held.plus(len(env.raw))
                     accepted.add(env.id)
                     results[index] = IngestResult("new", id=env.id, envelope=env)
                     rows.append(
@@ -389,6 +416,34 @@ class Store:
                 else original
             )
         return [r for r in results if r is not None]
+
+    @staticmethod
+    def _usage(conn: sqlite3.Connection, author: bytes, now: int) -> Usage:
+        count, size = conn.execute(
+            "SELECT count(*), coalesce(sum(length(raw)), 0) FROM messages "
+            "WHERE author = ? AND expires > ?",
+            (author, now),
+        ).fetchone()
+        return Usage(int(count), int(size))
+
+    def usage(self, now: int, authors: Iterable[bytes] | None = None) -> dict[bytes, Usage]:
+        """The live messages (count and raw bytes) held per author at ``now``: of these
+        authors (those holding none are left out), or of every author."""
+        with self._lock, self._translate("count messages per author"):
+            conn = self._connection()
+            if authors is None:
+                rows = conn.execute(
+                    "SELECT author, count(*), sum(length(raw)) FROM messages "
+                    "WHERE expires > ? GROUP BY author",
+                    (now,),
+                ).fetchall()
+                return {a: Usage(int(n), int(b)) for a, n, b in rows}
+            out: dict[bytes, Usage] = {}
+            for author in dict.fromkeys(authors):
+                held = self._usage(conn, author, now)
+                if held.count:
+                    out[author] = held
+            return out
 
     def _existing(self, conn: sqlite3.Connection, ids: list[bytes]) -> set[bytes]:
         found: set[bytes] = set()
@@ -644,6 +699,7 @@ def _ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
     """Check the file is a store this code understands; give a new (empty) file the schema."""
     try:
         if _check_version(conn, path) == SCHEMA_VERSION:
+            _add_indexes(conn)
             return  # the usual case: no write lock taken, so opening never waits for a writer
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -660,6 +716,24 @@ def _ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
             raise
     except sqlite3.DatabaseError as exc:
         raise _store_error(path, "cannot open the message store", exc) from None
+
+
+#: Indexes added after schema version 1 shipped: created when a file lacks them (an index
+#: changes nothing older code reads or writes, so the version stays).
+_LATER_INDEXES = {
+    "messages_by_author": "CREATE INDEX IF NOT EXISTS messages_by_author "
+    "ON messages (author, expires)",
+}
+
+
+def _add_indexes(conn: sqlite3.Connection) -> None:
+    names = {
+        name for (name,) in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'index'")
+    }
+    for name, statement in _LATER_INDEXES.items():
+        if name not in names:  # only then is a write lock taken
+            with suppress(sqlite3.OperationalError):  # read-only, busy: only slower queries
+                conn.execute(statement)
 
 
 def _check_version(conn: sqlite3.Connection, path: Path) -> int:

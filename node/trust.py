@@ -18,6 +18,12 @@ receiver policy those give, per-author rate limits, and how wrong the node's clo
 - **Rate limits**: a token bucket per author (protocol/ratelimit.py) in the author's class
   (SPEC.md 11a.6, stricter for unvouched keys), charged for live pushes (gossip, radio) once
   the signature has verified and the receiver's rules passed.
+- **Storage quotas** (protocol/quota.py): the store refuses, in its transaction, a message
+  that would take its author past its class's live messages or bytes, whatever brought it.
+  A live push is refused before it is forwarded by the same rule, on :attr:`NodeTrust.usage`:
+  the authors' live messages as the store last counted them, plus what the push screen let
+  through since (counted again after every ingest, and in full when expired messages are
+  pruned).
 - **Clock** (SPEC.md 11a.7): the authors and creation times of live pushes, signature
   checked, feed a :class:`protocol.clock.ClockObserver`; the node's time
   (:meth:`NodeTrust.now`) is the local clock plus the estimated offset, for acceptance, the
@@ -46,10 +52,11 @@ from protocol.clock import MIN_SOURCES, NO_ESTIMATE, ClockEstimate, ClockObserve
 from protocol.envelope import Envelope, Policy, check_acceptable, decode
 from protocol.errors import FutureMessage, InvalidCharter, PeerError, Unauthorized
 from protocol.kinds import Kind, Role
+from protocol.quota import OverQuota, Usage, check_quota
 from protocol.ratelimit import RateLimited, RateLimiter
 from protocol.roster import Escalation, RosterItem, escalations, read_roster
 from protocol.state import derive, latest_alert
-from protocol.trust import Roles, derive_roles
+from protocol.trust import RateLimit, Roles, derive_roles
 
 from .config import Config, ConfigError
 from .fsutil import atomic_write
@@ -229,6 +236,10 @@ class ZoneTrust:
         """A new charter: call :meth:`refresh` next."""
         self.charter = charter
 
+    def quota_for(self, author: bytes) -> RateLimit:
+        """An author's storage quota: its class's, by the current roles (SPEC.md 11a.6)."""
+        return self.roles.rate_limit(author)
+
     def role_messages(self, store: Store) -> list[Envelope]:
         """Every stored vouch, revocation and retraction of the zone, expired ones too: a
         revocation counts for as long as the node holds it."""
@@ -252,14 +263,18 @@ class ZoneTrust:
         todo = [i for i, raw in enumerate(raws) if kind_of(raw) in ROLE_KINDS]
         rest = [i for i, raw in enumerate(raws) if kind_of(raw) not in ROLE_KINDS]
         while todo:
-            got = store.ingest([raws[i] for i in todo], now=now, policy=self.policy)
+            got = store.ingest(
+                [raws[i] for i in todo], now=now, policy=self.policy, quota_for=self.quota_for
+            )
             for i, result in zip(todo, got, strict=True):
                 results[i] = result
             if not any(r.status == "new" for r in got) or not self.refresh(store, now=now):
                 break
             todo = [i for i, r in zip(todo, got, strict=True) if _not_yet(r, Unauthorized)]
         if rest:
-            got = store.ingest([raws[i] for i in rest], now=now, policy=self.policy)
+            got = store.ingest(
+                [raws[i] for i in rest], now=now, policy=self.policy, quota_for=self.quota_for
+            )
             for i, result in zip(rest, got, strict=True):
                 results[i] = result
         return [r for r in results if r is not None]
@@ -309,7 +324,10 @@ class NodeTrust:
         self._estimated = -ESTIMATE_EVERY_S  # monotonic time of the last estimate
         self._clock_moved = False  # since the last tick
         self._reading = (monotonic(), clock())  # to notice that the local clock was set
-        self.counters = {"not_yet": 0, "retried": 0, "rate_limited": 0}
+        #: Live messages held per author (see the module docstring); the authors not here
+        #: hold none.
+        self.usage: dict[bytes, Usage] = {}
+        self.counters = {"not_yet": 0, "retried": 0, "rate_limited": 0, "over_quota": 0}
 
     # --- facts -----------------------------------------------------------------------------
 
@@ -355,11 +373,33 @@ class NodeTrust:
             self.defer(raw, env.author)
             raise
         try:
+            check_quota(env, self.usage.get(env.author, Usage()), self.zone.quota_for(env.author))
+        except OverQuota:
+            self.counters["over_quota"] += 1
+            raise
+        try:
             self.limiter.check(env.author, self.monotonic())
         except RateLimited:
             self.counters["rate_limited"] += 1
             raise
+        # Counted until the store counts again: a burst cannot pass the quota before it is
+        # stored (and a message kept aside, or refused by the store, is counted only until
+        # then).
+        self.usage[env.author] = self.usage.get(env.author, Usage()).plus(len(raw))
         return env
+
+    def set_usage(self, usage: Mapping[bytes, Usage], authors: Iterable[bytes] | None) -> None:
+        """The store's count of live messages per author: of ``authors`` (those missing from
+        ``usage`` hold none), or of every author (``authors`` None)."""
+        if authors is None:
+            self.usage = dict(usage)
+            return
+        for author in authors:
+            held = usage.get(author)
+            if held is None:
+                self.usage.pop(author, None)
+            else:
+                self.usage[author] = held
 
     # --- not yet ---------------------------------------------------------------------------
 
@@ -493,6 +533,7 @@ class NodeTrust:
     async def serve(self, node: Node, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         """Derive the roles from the store, then keep everything up to date until cancelled."""
         await node.refresh_trust()
+        await node.refresh_usage()
         await node.refresh_roster()
         task_status.started()
         while True:
