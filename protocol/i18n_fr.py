@@ -2050,6 +2050,19 @@ FR: Final[Mapping[str, str]] = {
         "CLIENT_MUTE)"
     ),
     # --- end of entraide simulate ---
+    # --- storage quotas (protocol/quota.py) ---
+    "{kind} from {author}…: its author already has {count} live messages ({size} bytes) "
+    "here; its class keeps at most {max_count} ({max_size} bytes)": (
+        "{kind} de {author}… : son auteur a déjà {count} messages en cours ({size} octets) "
+        "ici ; sa catégorie en garde au plus {max_count} ({max_size} octets)"
+    ),
+    "{kind} from {author}…: its author already has {count} live messages ({size} bytes) "
+    "here; even with the priority reserve its class keeps at most {max_count} "
+    "({max_size} bytes)": (
+        "{kind} de {author}… : son auteur a déjà {count} messages en cours ({size} octets) "
+        "ici ; même avec la réserve prioritaire, sa catégorie en garde au plus {max_count} "
+        "({max_size} octets)"
+    ),
 }
 
 #: Msgids used without a literal ``tr("...")`` call (kept by the staleness check).
