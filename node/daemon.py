@@ -36,6 +36,7 @@ import trio
 from protocol import kinds as k
 from protocol.envelope import Envelope, Policy, seal
 from protocol.errors import LocalError, PeerError
+from protocol.quota import OverQuota, Usage
 
 from .client import CONTROL_SOCKET
 from .config import Config
@@ -65,6 +66,10 @@ PRUNE_INTERVAL_S = 300.0
 FRESH_S = 3600
 #: Sources whose messages are live pushes: clock samples, rate-limited per author.
 LIVE_SOURCES = frozenset({"radio"})
+#: Messages refused by their author's storage quota: the first ones are logged, then one in
+#: this many (a flood must not flood the log).
+OVER_QUOTA_LOGGED = 20
+OVER_QUOTA_LOG_EVERY = 100
 
 
 @dataclass(frozen=True)
@@ -234,6 +239,14 @@ class Node:
                 removed = await trio.to_thread.run_sync(self.store.prune, self.now())
             if removed:
                 log.info("pruned %d expired message(s)", removed)
+            await self.refresh_usage()
+
+    async def refresh_usage(self) -> None:
+        """Count every author's live messages again (storage quotas, node.trust)."""
+        now = self.now()
+        async with self._store_lock:
+            usage = await trio.to_thread.run_sync(lambda: self.store.usage(now))
+        self.trust.set_usage(usage, None)
 
     # --- messages ----------------------------------------------------------------------------
 
@@ -250,10 +263,18 @@ class Node:
         zone = self.trust.zone
         version = zone.version
         now = self.now()
+
+
+        def store_them() -> tuple[list[IngestResult], set[bytes], dict[bytes, Usage]]:
+            got = zone.ingest(self.store, todo, now=now)
+            # The authors' live messages counted again: the push screen's quota check.
+            authors = {r.envelope.author for r in got if r.envelope is not None}
+            return got, authors, self.store.usage(now, authors)
+
         async with self._store_lock:
-            stored = iter(
-                await trio.to_thread.run_sync(lambda: zone.ingest(self.store, todo, now=now))
-            )
+            got, authors, usage = await trio.to_thread.run_sync(store_them)
+        self.trust.set_usage(usage, authors)
+        stored = iter(got)
         results = [screened[i] if i in screened else next(stored) for i in range(len(raws))]
         self.trust.settle(raws, results)
         if zone.version != version or any(
@@ -261,7 +282,8 @@ class Node:
             for r in results
         ):
             self.trust.wake()
-        for raw, result in zip(raws, results, strict=True):
+        for i, (raw, result) in enumerate(zip(raws, results, strict=True)):
+            screened_here = i in screened
             if result.status == "new":
                 assert result.envelope is not None
                 env = result.envelope
@@ -271,6 +293,20 @@ class Node:
                 self.events.publish(message_event(raw, env.id, env.kind.name.lower(), source, peer))
             elif result.status == "duplicate":
                 self.stats.duplicates += 1
+            elif isinstance(result.error, OverQuota):
+                self.stats.rejected += 1
+                if not screened_here:  # the push screen counted its own
+                    self.trust.counters["over_quota"] += 1
+                count = self.trust.counters["over_quota"]
+                if count <= OVER_QUOTA_LOGGED or count % OVER_QUOTA_LOG_EVERY == 0:
+                    log.info(
+                        "refused a message over its author's storage quota (%s%s): %s "
+                        "(%d refused so far)",
+                        source,
+                        _from(peer),
+                        result.error,
+                        count,
+                    )
             elif source != "retry":
                 self.stats.rejected += 1
                 log.info("rejected a message (%s%s): %s", source, _from(peer), result.error)
