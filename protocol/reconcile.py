@@ -106,10 +106,12 @@ __all__ = [
     "Reconciled",
     "SendEnvelopes",
     "SyncLimits",
+    "SyncRefused",
     "SyncSession",
     "SyncStats",
     "cell_indices",
     "encode_cells",
+    "refusal_frame",
     "short_ids",
     "sketch",
 ]
@@ -125,6 +127,9 @@ ZONE_BYTES = 4
 #: Largest frame body (type byte + payload) a sender may write and a receiver accepts.
 MAX_FRAME_BYTES = 65536
 MAX_ABORT_TEXT = 200
+#: An ABORT whose text starts with this, sent by a responder instead of REPLY, refuses the
+#: session before any work (SPEC.md 10.4): a limit of the responder, not an error; try later.
+BUSY_PREFIX = "busy: "
 
 SID_PERSON = b"entraide sid v1"
 CELL_PERSON = b"entraide cell v1"
@@ -175,6 +180,22 @@ class Mode(IntEnum):
 
 
 _CELL_HASH = hashlib.blake2b(digest_size=64, person=CELL_PERSON)
+
+
+class SyncRefused(SyncError):
+    """The responder refused the session before any work (an ABORT starting with
+    :data:`BUSY_PREFIX`): it has too many sessions, or this peer opened too many lately.
+    Not the peer's fault nor ours: try again later."""
+
+    code = "sync-refused"
+
+
+def refusal_frame(reason: str) -> bytes:
+    """The ABORT frame a responder sends, instead of REPLY and without reading the HELLO,
+    to refuse a session: ``busy: <reason>`` (at most 200 bytes of UTF-8)."""
+    text = (BUSY_PREFIX + reason).encode("utf-8")[:MAX_ABORT_TEXT]
+    body = bytes((FrameType.ABORT,)) + text
+    return _uvarint(len(body)) + body
 
 
 def short_ids(ids: Iterable[bytes], salt: bytes) -> dict[int, bytes]:
@@ -793,6 +814,8 @@ class SyncSession:
         if kind is FrameType.ABORT:
             text = reader.rest().decode("utf-8", "replace")
             self._state = _State.FAILED
+            if text.startswith(BUSY_PREFIX):
+                raise SyncRefused(f"sync: the peer refused the session ({text})")
             raise SyncError(f"sync: the peer gave up: {text!r}")
         handler = self._HANDLERS.get((self._state, kind))
         if handler is None:
