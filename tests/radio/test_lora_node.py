@@ -22,11 +22,13 @@ from pubsub import pub
 from node.client import unb64
 from protocol import kinds as k
 from protocol.envelope import decode, seal
-from protocol.radio_frame import RADIO_PORT, encode_frames
+from protocol.radio_frame import FRAME_VERSION, RADIO_PORT, FrameType, encode_frames
+from radio.airspace import Transmission
 from radio.emulator import Emulator, EmulatorOptions, Endpoint, run_in_thread
 from tests.node.netharness import ZONE, Cluster, NodeProcess, wait_for
 
 FAST = 20.0  # emulator time scale: a LongFast frame takes ~0.1 s instead of ~1.5 s
+SUMMARY_TYPE = FRAME_VERSION << 4 | FrameType.SUMMARY  # a SUMMARY frame's first byte
 WAIT = 45.0
 
 
@@ -53,19 +55,42 @@ class Handset:
         self.iface.close()
 
 
-@pytest.fixture
-def lora() -> Iterator[tuple[Emulator, Cluster, list[Endpoint]]]:
+@contextlib.contextmanager
+def lora_world(topology: str) -> Iterator[tuple[Emulator, Cluster, list[Endpoint]]]:
     root = Path(tempfile.mkdtemp(prefix="lora", dir="/tmp"))  # short Unix socket paths
     try:
         with contextlib.ExitStack() as stack:
-            emulator = stack.enter_context(
-                run_in_thread(EmulatorOptions(radios=3, topology="full", time_scale=FAST).build())
-            )
+            options = EmulatorOptions(radios=3, topology=topology, time_scale=FAST)
+            emulator = stack.enter_context(run_in_thread(options.build()))
             cluster = stack.enter_context(Cluster(root, 0))
             yield emulator, cluster, emulator.endpoints()
     finally:
         if not os.environ.get("KEEP_LORA"):
             shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def lora() -> Iterator[tuple[Emulator, Cluster, list[Endpoint]]]:
+    """Three radios that all hear each other."""
+    with lora_world("full") as world:
+        yield world
+
+
+@pytest.fixture
+def chain() -> Iterator[tuple[Emulator, Cluster, list[Endpoint]]]:
+    """Three radios in a row: the first and the last hear only the middle one, which relays."""
+    with lora_world("chain") as world:
+        yield world
+
+
+def entraide_frames(emulator: Emulator) -> list[Transmission]:
+    """Every frame on the entraide port the emulated radios have put on the air so far."""
+    sent = emulator.from_thread(lambda: list(emulator.transmissions))
+    return [t for t in sent if t.packet.decoded().portnum == RADIO_PORT]
+
+
+def is_summary(tx: Transmission) -> bool:
+    return tx.packet.decoded().payload[:1] == bytes([SUMMARY_TYPE])
 
 
 def radio_node(cluster: Cluster, name: str, endpoint: Endpoint) -> NodeProcess:
@@ -256,3 +281,59 @@ def test_lora_catch_up_brings_what_a_node_missed_while_it_was_off(
     b.start()  # b's summaries say what it holds; a sends what is not in them
     wait_for(lambda: missed <= b.message_ids(), WAIT, "b to catch up over LoRa")
     assert a.call("status")["radio"]["out"] >= 2  # a's answers to b's summaries
+
+
+def test_summaries_reach_direct_neighbours_only_and_yield_to_a_neighbours(
+    chain: tuple[Emulator, Cluster, list[Endpoint]],
+) -> None:
+    emulator, cluster, ends = chain
+    # a summarises every second or so, b every 3-5 s: b keeps hearing a's summary first.
+    a = cluster.add(
+        "a",
+        wifi=False,
+        extra_args=["--radio", f"tcp:{ends[0].host}:{ends[0].port}", "--radio-summary", "1"],
+    )
+    a.start()
+    b = cluster.add(
+        "b",
+        wifi=False,
+        extra_args=["--radio", f"tcp:{ends[1].host}:{ends[1].port}", "--radio-summary", "4"],
+    )
+    b.start()
+
+    def b_radio() -> dict[str, Any]:
+        return dict(b.call("status")["radio"])
+
+    wait_for(lambda: b_radio()["summaries_skipped"] >= 1, WAIT, "b to skip its summary")
+    a.stop()
+
+    def b_summaries() -> int:
+        return sum(1 for t in entraide_frames(emulator) if is_summary(t) and t.sender == b_num)
+
+    b_num = ends[1].node_num
+    before = b_summaries()
+    # Without a's, b's own summaries go out again.
+    wait_for(lambda: b_summaries() > before, WAIT, "b's summary once a is gone")
+    summaries = [t for t in entraide_frames(emulator) if is_summary(t)]
+    assert {t.sender for t in summaries} == {ends[0].node_num, ends[1].node_num}
+    # Hop limit 0: the middle radio (b's) never relays a's summaries to the last one.
+    assert all(t.packet.hop_start == 0 and not t.is_relay for t in summaries)
+
+
+def test_our_frames_use_the_hop_limit_the_radios_node_list_needs(
+    chain: tuple[Emulator, Cluster, list[Endpoint]],
+) -> None:
+    emulator, cluster, ends = chain
+    # The first radio's node list: the middle one 0 hops away, the last one 1 hop away.
+    a = radio_node(cluster, "a", ends[0])
+    c = radio_node(cluster, "c", ends[2])
+    assert a.call("status")["radio"]["hop_limit"] == 1  # not the radio's 3
+    checkin = a.post("checkin", status="safe")
+    wait_for(lambda: checkin in c.message_ids(), WAIT, "the check-in, relayed once, at c")
+    request = c.post("help_request", need="water", urgency="high", text="Plus d'eau au 12")
+    wait_for(lambda: request in a.message_ids(), WAIT, "the request, relayed once, at a")
+    ours = [t for t in entraide_frames(emulator) if not t.is_relay and not is_summary(t)]
+    assert {t.sender for t in ours} == {ends[0].node_num, ends[2].node_num}
+    assert all(t.packet.hop_start == 1 for t in ours)
+    relays = [t for t in entraide_frames(emulator) if t.is_relay]
+    assert relays and all(t.sender == ends[1].node_num for t in relays)
