@@ -81,7 +81,7 @@ def simulate(
         rows += report.churn_rows(measure("churn", what, run), lang)
     if "lora" in chosen:
         for setup in lora.LORA_SETUPS:
-            saturated = setup.summary_interval_s < 900  # today's: slow to simulate, and
+            saturated = setup.summary_interval_s < 900  # before's: slow to simulate, and
             # a quarter of an hour (after its summaries started) shows what happens
             setup = dataclasses.replace(
                 setup,
