@@ -15,7 +15,7 @@
   neighbours send a few messages it certainly lacks. WANT frames ask for unknown author keys.
 - **Hop limit**: our frames go out with the smallest hop limit that reaches every radio the
   radio's node list knows (``hopsAway``), never more than the radio's own (``node.sim.lora``
-  measured why: on a 150-household LongFast mesh the default floods cost a quarter more air).
+  measured why: on a 150-household LongFast mesh the radio's default costs ~40 % more air).
 - **Zone settings**: the charter's LoRa region and preset size the airtime budget unless the
   command line names them; a radio set otherwise is reported in the log (its channel name,
   key and slot are the device's own configuration: this node does not rewrite it).
