@@ -264,8 +264,7 @@ class Node:
         version = zone.version
         now = self.now()
 
-
-        def store_them() -> tuple[list[IngestResult], set[bytes], dict[bytes, Usage]]:
+        def store_them() -> tuple[list[IngestResult], set[bytes], dict[tuple[bytes, bool], Usage]]:
             got = zone.ingest(self.store, todo, now=now)
             # The authors' live messages counted again: the push screen's quota check.
             authors = {r.envelope.author for r in got if r.envelope is not None}
