@@ -72,7 +72,7 @@ from protocol.envelope import (
 )
 from protocol.errors import LocalError, PeerError, UsageError
 from protocol.kinds import Kind
-from protocol.quota import QuotaLimit, Usage, check_quota
+from protocol.quota import PRIORITY_KINDS, QuotaLimit, Usage, check_quota, is_priority
 
 from .verifier import SignatureVerifier
 
@@ -106,6 +106,8 @@ _PARTS = 8
 _MIN_PART = 16
 #: Below this many signatures to check, verifying inline beats a round trip to the helper.
 _MIN_PARALLEL = 2 * _MIN_PART
+#: The kinds of the priority pool of the storage quotas, for SQL.
+_PRIORITY_KINDS = ",".join(str(int(kind)) for kind in sorted(PRIORITY_KINDS))
 #: Ids per ``IN (...)`` query (SQLite allows 32766 host parameters; stay far below).
 _QUERY_CHUNK = 500
 
@@ -306,7 +308,8 @@ class Store:
         quota_for: Callable[[bytes], QuotaLimit] | None,
     ) -> list[IngestResult]:
         results: list[IngestResult | None] = [None] * len(raws)
-        usage: dict[bytes, Usage] = {}  # authors' live messages, with this batch's so far
+        # Authors' live messages per pool (priority or not), with this batch's so far.
+        usage: dict[tuple[bytes, bool], Usage] = {}
         # 1. Exact copies within the batch share the first copy's result.
         first_of: dict[bytes, int] = {}
         copies: list[tuple[int, int]] = []  # (index, index of the first copy)
@@ -373,18 +376,19 @@ class Store:
                         continue
                     if quota_for is not None:
                         # Charged only now that the signature has verified (SPEC.md 11a.6).
-                        held = usage.get(env.author)
+                        pool = (env.author, is_priority(env))
+                        held = usage.get(pool)
                         if held is None:
-                            held = self._usage(conn, env.author, now)
+                            held = self._usage(conn, *pool, now)
                         try:
                             check_quota(env, held, quota_for(env.author))
                         except PeerError as exc:
                             results[index] = IngestResult(
                                 "rejected", id=env.id, error=exc, envelope=env
                             )
-                            usage[env.author] = held
+                            usage[pool] = held
                             continue
-                        usage[env.author] = held.plus(len(env.raw))
+                        usage[pool] = held.plus(len(env.raw))
                     accepted.add(env.id)
                     results[index] = IngestResult("new", id=env.id, envelope=env)
                     rows.append(
@@ -418,31 +422,36 @@ class Store:
         return [r for r in results if r is not None]
 
     @staticmethod
-    def _usage(conn: sqlite3.Connection, author: bytes, now: int) -> Usage:
+    def _usage(conn: sqlite3.Connection, author: bytes, priority: bool, now: int) -> Usage:
         count, size = conn.execute(
             "SELECT count(*), coalesce(sum(length(raw)), 0) FROM messages "
-            "WHERE author = ? AND expires > ?",
+            f"WHERE author = ? AND expires > ? AND kind {'' if priority else 'NOT '}IN "
+            f"({_PRIORITY_KINDS})",
             (author, now),
         ).fetchone()
         return Usage(int(count), int(size))
 
-    def usage(self, now: int, authors: Iterable[bytes] | None = None) -> dict[bytes, Usage]:
-        """The live messages (count and raw bytes) held per author at ``now``: of these
-        authors (those holding none are left out), or of every author."""
+    def usage(
+        self, now: int, authors: Iterable[bytes] | None = None
+    ) -> dict[tuple[bytes, bool], Usage]:
+        """The live messages (count and raw bytes) held at ``now`` per author and pool
+        (``(author, priority)``, protocol/quota.py): of these authors, or of every author.
+        A pool holding none is left out."""
         with self._lock, self._translate("count messages per author"):
             conn = self._connection()
             if authors is None:
                 rows = conn.execute(
-                    "SELECT author, count(*), sum(length(raw)) FROM messages "
-                    "WHERE expires > ? GROUP BY author",
+                    f"SELECT author, kind IN ({_PRIORITY_KINDS}), count(*), sum(length(raw)) "
+                    "FROM messages WHERE expires > ? GROUP BY 1, 2",
                     (now,),
                 ).fetchall()
-                return {a: Usage(int(n), int(b)) for a, n, b in rows}
-            out: dict[bytes, Usage] = {}
+                return {(a, bool(p)): Usage(int(n), int(b)) for a, p, n, b in rows}
+            out: dict[tuple[bytes, bool], Usage] = {}
             for author in dict.fromkeys(authors):
-                held = self._usage(conn, author, now)
-                if held.count:
-                    out[author] = held
+                for priority in (False, True):
+                    held = self._usage(conn, author, priority, now)
+                    if held.count:
+                        out[author, priority] = held
             return out
 
     def _existing(self, conn: sqlite3.Connection, ids: list[bytes]) -> set[bytes]:

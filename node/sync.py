@@ -113,6 +113,7 @@ class Syncer:
         self._in_limiter = RateLimiter(RESPONDER_LIMIT, max_authors=MAX_PEER_BUCKETS)
         self._out_limiter = RateLimiter(INITIATOR_LIMIT, max_authors=MAX_PEER_BUCKETS)
         self._put_off: set[str] = set()
+        self._again: set[str] = set()
 
     def install(self, wifi: WifiTransport) -> None:
         self.wifi = wifi
@@ -149,7 +150,10 @@ class Syncer:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._periodic)
             async for peer in self._wanted:
-                if peer in self._running or peer in self._put_off:
+                if peer in self._running:
+                    self._again.add(peer)  # once it ends: what it was wanted for may be new
+                    continue
+                if peer in self._put_off:
                     continue
                 key = peer.encode()
                 now = time.monotonic()
@@ -194,6 +198,9 @@ class Syncer:
             await self._run(stream, peer, initiator=True)
         finally:
             self._running.discard(peer)
+            if peer in self._again:
+                self._again.discard(peer)
+                self._want(peer)
 
     async def _respond(self, stream: SyncStream, peer: str) -> None:
         if self._responding.total() >= MAX_RESPONDER_SESSIONS:

@@ -52,7 +52,7 @@ from protocol.clock import MIN_SOURCES, NO_ESTIMATE, ClockEstimate, ClockObserve
 from protocol.envelope import Envelope, Policy, check_acceptable, decode
 from protocol.errors import FutureMessage, InvalidCharter, PeerError, Unauthorized
 from protocol.kinds import Kind, Role
-from protocol.quota import OverQuota, Usage, check_quota
+from protocol.quota import OverQuota, Usage, check_quota, is_priority
 from protocol.ratelimit import RateLimited, RateLimiter
 from protocol.roster import Escalation, RosterItem, escalations, read_roster
 from protocol.state import derive, latest_alert
@@ -324,9 +324,9 @@ class NodeTrust:
         self._estimated = -ESTIMATE_EVERY_S  # monotonic time of the last estimate
         self._clock_moved = False  # since the last tick
         self._reading = (monotonic(), clock())  # to notice that the local clock was set
-        #: Live messages held per author (see the module docstring); the authors not here
-        #: hold none.
-        self.usage: dict[bytes, Usage] = {}
+        #: Live messages held per author and quota pool (see the module docstring); the
+        #: pools not here hold none.
+        self.usage: dict[tuple[bytes, bool], Usage] = {}
         self.counters = {"not_yet": 0, "retried": 0, "rate_limited": 0, "over_quota": 0}
 
     # --- facts -----------------------------------------------------------------------------
@@ -372,8 +372,9 @@ class NodeTrust:
         except NOT_YET:
             self.defer(raw, env.author)
             raise
+        pool = (env.author, is_priority(env))
         try:
-            check_quota(env, self.usage.get(env.author, Usage()), self.zone.quota_for(env.author))
+            check_quota(env, self.usage.get(pool, Usage()), self.zone.quota_for(env.author))
         except OverQuota:
             self.counters["over_quota"] += 1
             raise
@@ -385,21 +386,24 @@ class NodeTrust:
         # Counted until the store counts again: a burst cannot pass the quota before it is
         # stored (and a message kept aside, or refused by the store, is counted only until
         # then).
-        self.usage[env.author] = self.usage.get(env.author, Usage()).plus(len(raw))
+        self.usage[pool] = self.usage.get(pool, Usage()).plus(len(raw))
         return env
 
-    def set_usage(self, usage: Mapping[bytes, Usage], authors: Iterable[bytes] | None) -> None:
-        """The store's count of live messages per author: of ``authors`` (those missing from
-        ``usage`` hold none), or of every author (``authors`` None)."""
+    def set_usage(
+        self, usage: Mapping[tuple[bytes, bool], Usage], authors: Iterable[bytes] | None
+    ) -> None:
+        """The store's count of live messages per author and pool: of ``authors`` (pools
+        missing from ``usage`` hold none), or of every author (``authors`` None)."""
         if authors is None:
             self.usage = dict(usage)
             return
         for author in authors:
-            held = usage.get(author)
-            if held is None:
-                self.usage.pop(author, None)
-            else:
-                self.usage[author] = held
+            for pool in ((author, False), (author, True)):
+                held = usage.get(pool)
+                if held is None:
+                    self.usage.pop(pool, None)
+                else:
+                    self.usage[pool] = held
 
     # --- not yet ---------------------------------------------------------------------------
 

@@ -15,10 +15,12 @@ The rule, the same on every node so that nodes agree on what they store and forw
   (:class:`OverQuota`, a :class:`~protocol.errors.PeerError`): it is neither stored nor
   forwarded. What the node already holds is never deleted to make room, neither the author's
   nor anyone else's, so the newest message of an over-quota author is the one that goes;
-- a **priority** message (:func:`is_priority`: an alert that is not an exercise, a critical
-  help request, an "injured" check-in, a retraction, a revocation) may use a reserve of a
-  quarter more (:data:`PRIORITY_RESERVE`): an author whose ordinary messages fill its quota
-  can still raise an alert, withdraw something or revoke its lost key;
+- **priority** messages (:data:`PRIORITY_KINDS`: alerts, retractions, revocations) are
+  counted apart, in a pool of a quarter of the quota (:data:`PRIORITY_RESERVE`), so an
+  author whose ordinary messages fill its quota can still raise an alert, withdraw something
+  or revoke its lost key. Two pools decided by the kind alone, and each counting only its
+  own, also make the rule independent of arrival order across pools: nodes that got an
+  author's messages in different orders refuse the same ones, save the order within a pool;
 - the quota frees itself as the author's messages expire (nothing lives more than 400 days,
   most kinds a few days).
 
@@ -32,9 +34,10 @@ from typing import Protocol
 
 from .envelope import Envelope
 from .errors import PeerError
-from .kinds import CheckInStatus, Kind, RequestUrgency
+from .kinds import Kind
 
 __all__ = [
+    "PRIORITY_KINDS",
     "PRIORITY_RESERVE",
     "OverQuota",
     "QuotaLimit",
@@ -44,7 +47,9 @@ __all__ = [
     "quota_of",
 ]
 
-#: A priority message may take its author this far past its quota: 1/4 more.
+#: The kinds counted in the priority pool.
+PRIORITY_KINDS = frozenset({Kind.ALERT, Kind.RETRACTION, Kind.REVOKE})
+#: The priority pool is the quota divided by this: a quarter.
 PRIORITY_RESERVE = 4
 
 
@@ -76,34 +81,21 @@ class OverQuota(PeerError):
 
 
 def is_priority(env: Envelope) -> bool:
-    """Whether ``env`` may use its author's reserve: what must get through even from a key
-    that has posted a lot (an alert, a critical request, an injury, a withdrawal)."""
-    kind, body = env.kind, env.body
-    if kind in (Kind.RETRACTION, Kind.REVOKE):
-        return True
-    if kind is Kind.ALERT:
-        return not getattr(body, "exercise", False)
-    if kind is Kind.HELP_REQUEST:
-        return getattr(body, "urgency", None) is RequestUrgency.CRITICAL
-    if kind is Kind.CHECKIN:
-        return getattr(body, "status", None) is CheckInStatus.INJURED
-    return False
+    """Whether ``env`` counts in its author's priority pool: what must get through even from
+    a key that has posted a lot (an alert, a withdrawal, a revocation)."""
+    return env.kind in PRIORITY_KINDS
 
 
 def quota_of(limit: QuotaLimit, *, priority: bool) -> Usage:
-    """The most live messages and bytes an author of this class may hold, for a priority
-    message or another one."""
+    """The most live messages and bytes an author of this class may hold in one pool."""
     if not priority:
         return Usage(limit.max_live, limit.max_live_bytes)
-    return Usage(
-        limit.max_live + limit.max_live // PRIORITY_RESERVE,
-        limit.max_live_bytes + limit.max_live_bytes // PRIORITY_RESERVE,
-    )
+    return Usage(limit.max_live // PRIORITY_RESERVE, limit.max_live_bytes // PRIORITY_RESERVE)
 
 
 def check_quota(env: Envelope, usage: Usage, limit: QuotaLimit) -> None:
     """Raise :class:`OverQuota` if storing ``env`` would take its author, who holds
-    ``usage`` already (``env`` not included), past its quota."""
+    ``usage`` already in ``env``'s pool (``env`` not included), past its quota."""
     priority = is_priority(env)
     cap = quota_of(limit, priority=priority)
     after = usage.plus(len(env.raw))
@@ -119,8 +111,8 @@ def check_quota(env: Envelope, usage: Usage, limit: QuotaLimit) -> None:
     }
     if priority:
         raise OverQuota.tr(
-            "{kind} from {author}…: its author already has {count} live messages ({size} "
-            "bytes) here; even with the priority reserve its class keeps at most {max_count} "
+            "{kind} from {author}…: its author already has {count} live alerts, retractions "
+            "and revocations ({size} bytes) here; its class keeps at most {max_count} "
             "({max_size} bytes)",
             **params,
         )

@@ -72,9 +72,9 @@ def test_an_author_over_quota_gets_its_newest_refused_and_others_pass(store: Sto
     ]
     held = {e.id for e in store.live(NOW)}
     assert {e.id for e in first + others} == held  # nothing held was dropped
-    assert store.usage(NOW)[bytes(FLOODER.verify_key)].count == 8
+    assert store.usage(NOW)[bytes(FLOODER.verify_key), False].count == 8
     assert store.usage(NOW, [bytes(OTHER.verify_key)]) == {
-        bytes(OTHER.verify_key): Usage(3, sum(len(e.raw) for e in others))
+        (bytes(OTHER.verify_key), False): Usage(3, sum(len(e.raw) for e in others))
     }
     # The refusal names the author and the rule, and is a peer's fault.
     (result,) = store.ingest([extra[0].raw], now=NOW, policy=POLICY, quota_for=lambda a: SMALL)
@@ -88,20 +88,29 @@ def test_a_batch_over_quota_keeps_the_first_in_input_order(store: Store) -> None
     assert {e.id for e in store.live(NOW)} == {e.id for e in envs[:8]}
 
 
-def test_the_priority_reserve_lets_alerts_and_retractions_through(store: Store) -> None:
+def test_alerts_and_retractions_have_their_own_pool(store: Store) -> None:
     assert codes(store, [request(i) for i in range(8)]) == ["new"] * 8
     full = request(99)
     target = store.live(NOW)[0]
     retraction = seal(k.Retraction(), signing_key=FLOODER, created=NOW, zone=ZONE, refs=[target.id])
-    critical = request(98, urgency=k.RequestUrgency.CRITICAL)
-    assert codes(store, [full, alert(), retraction, alert(exercise=True), critical]) == [
+    assert codes(store, [full, alert(), retraction, alert(exercise=True)]) == [
         "over-quota",
         "new",
         "new",
-        "over-quota",  # an exercise is not a priority
-        "over-quota",  # the reserve is a quarter: 8 + 2
+        "over-quota",  # the priority pool is a quarter: 2
     ]
-    assert quota_of(SMALL, priority=True) == Usage(10, 80 * 1024)
+    assert quota_of(SMALL, priority=True) == Usage(2, 16 * 1024)
+
+
+def test_the_pools_make_arrival_order_irrelevant(tmp_path: Path) -> None:
+    envs = [request(i) for i in range(8)] + [alert()]
+    kept = []
+    for name, order in (("a", envs), ("b", envs[::-1])):
+        with Store.open(tmp_path / f"{name}.sqlite3", verify_workers=0) as s:
+            assert codes(s, order) == ["new"] * 9
+            assert codes(s, [request(50), alert(exercise=True)]) == ["over-quota", "new"]
+            kept.append({e.id for e in s.live(NOW)})
+    assert kept[0] == kept[1]
 
 
 def test_the_byte_quota_counts_raw_sizes(store: Store) -> None:
@@ -128,7 +137,7 @@ def test_classes_follow_the_trust_roles() -> None:
     with pytest.raises(OverQuota):
         check_quota(env, Usage(unvouched.max_live, 0), unvouched)
     check_quota(env, Usage(unvouched.max_live, 0), coordinator)  # a coordinator posts more
-    assert is_priority(alert()) and not is_priority(alert(exercise=True))
+    assert is_priority(alert()) and is_priority(alert(exercise=True))
     assert not is_priority(env)
 
 
