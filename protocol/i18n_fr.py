@@ -2056,11 +2056,10 @@ FR: Final[Mapping[str, str]] = {
         "{kind} de {author}… : son auteur a déjà {count} messages en cours ({size} octets) "
         "ici ; sa catégorie en garde au plus {max_count} ({max_size} octets)"
     ),
-    "{kind} from {author}…: its author already has {count} live messages ({size} bytes) "
-    "here; even with the priority reserve its class keeps at most {max_count} "
-    "({max_size} bytes)": (
-        "{kind} de {author}… : son auteur a déjà {count} messages en cours ({size} octets) "
-        "ici ; même avec la réserve prioritaire, sa catégorie en garde au plus {max_count} "
+    "{kind} from {author}…: its author already has {count} live alerts, retractions and "
+    "revocations ({size} bytes) here; its class keeps at most {max_count} ({max_size} bytes)": (
+        "{kind} de {author}… : son auteur a déjà {count} alertes, retraits et révocations en "
+        "cours ({size} octets) ici ; sa catégorie en garde au plus {max_count} "
         "({max_size} octets)"
     ),
 }
