@@ -13,11 +13,13 @@ Usage (inside the daemon's nursery)::
 Interface:
 
 - ``WifiTransport(seed, zone_id, *, validate, listen=("/ip4/0.0.0.0/tcp/0",), bootstrap=(),
-  mdns=True, ping_interval=1.0, ping_timeout=3.0, stream_timeout=10.0,
+  mdns=True, gossip=DEFAULT_GOSSIP, ping_interval=1.0, ping_timeout=3.0, stream_timeout=10.0,
   redial_max_delay=30.0)``. ``seed``: the household's 32-byte Ed25519 seed
   (node/identity.py), so the peer id is derived from the household key
   (:func:`household_key_of` gives the key back). ``zone_id``: 4 bytes; the gossip topic is
   ``entraide/zone/<zone id hex>/1``. ``bootstrap``: multiaddrs ending in ``/p2p/<peer id>``.
+  ``gossip``: ``"mesh"`` (GossipSub: every new message pushed to every mesh peer) or
+  ``"announce"`` (lazy push, below).
 - ``validate(raw: bytes, from_peer: str) -> bool`` runs on every message from a neighbour
   before it is delivered or forwarded. It returns False, or raises a
   :class:`protocol.PeerError` whose ``code`` is counted as the reason (for example
@@ -66,6 +68,42 @@ How the pitfalls of py-libp2p 0.8.1 (shared/reference/libp2p.md) are handled:
 10. ``ConnectionConfig(max_connections_per_peer=1)``: a dial takes ~8 ms, not ~250 ms. When
     two nodes dial each other at once, the connection dialled by the lower peer id is kept.
 
+Gossip modes. ``mesh`` is GossipSub as py-libp2p runs it: a node pushes each new message to
+all its mesh peers (6 wanted, up to 10), so on a well-connected neighbourhood most copies a
+node receives are duplicates (the simulator: 4.1 per node per message at 1,000 nodes).
+``announce`` (lazy push) pushes a new message to ``ANNOUNCE_EAGER`` mesh peers (0) and at once
+sends the other mesh peers an IHAVE with its id (the ids of messages handled at the same
+moment go in one IHAVE); a node that has not seen it asks the first announcer with IWANT,
+and the next announcer if no copy came within ``IWANT_TIMEOUT_SECONDS`` (then the last one
+again, ``IWANT_TRIES`` asks in all, after which the next heartbeat's IHAVE or catch-up brings
+it). Only standard IHAVE/IWANT control messages are used: a mesh node and an announce node
+understand each other. In announce mode:
+
+- the message cache that answers IWANT is keyed by our message ids (py-libp2p keys it on the
+  unsigned (sender, seqno) pair and advertises those in IHAVE, which no seen-cache keyed on
+  content hashes recognises: every heartbeat IHAVE would fetch everything again), and keeps
+  ``ANNOUNCE_HISTORY`` heartbeats (30 s): a message stays fetchable well after every peer it
+  was announced to has had all its tries;
+- py-libp2p ignores more than 10 IHAVE and 10 IWANT a second from one peer, which would
+  throttle a burst (one announcement per message); the limits are ``ANNOUNCE_CONTROL_RATE``;
+- IWANTs are answered like our publishes are sent (pitfall 3): the messages asked for wait
+  while the peer's send queue is half full, and go up to ``ANSWER_BATCH`` in one RPC
+  (py-libp2p answers each IWANT at once with one RPC, and a burst overflows the queue); a
+  message already waiting to go to a peer is not queued twice. :meth:`publish` also waits
+  while answers are waiting, so a publisher cannot run ahead of what its neighbours fetch;
+- at most ``IWANT_WINDOW`` messages are asked of one peer at a time (the others wait their
+  turn, their timeout not yet running), and an IWANT to a peer already asked (no other
+  announcer left) waits twice as long as the previous one: on TCP an answer is more often
+  late than lost, and a timeout that fires behind a burst only fetches a duplicate. For
+  the same reason the timeout is ``IWANT_TIMEOUT_SECONDS`` or, when longer, the round
+  trip measured to that peer plus four times its deviation (TCP's rule), at most
+  ``IWANT_TIMEOUT_MAX``: a node busy with a burst answers late, not never;
+- opportunistic grafting is off (py-libp2p 0.8.1 grafts 2 more peers at every heartbeat when
+  no peer is scored, which only makes a lazy mesh larger);
+- a copy that fails validation (a forgery sent in answer) does not end the wait: the next
+  announcer is asked. Validation, its rate limits and findings 11-13 are the same in both
+  modes: every payload goes through the same ``push_msg``.
+
 And what we found on the way:
 
 11. libp2p's validation cache remembers a *rejected* message id for 5 min. Our ids hash the
@@ -102,7 +140,7 @@ import hashlib
 import logging
 import random
 import secrets
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypedDict
@@ -119,9 +157,13 @@ from libp2p.network.config import ConnectionConfig
 from libp2p.network.stream.exceptions import StreamEOF
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import PeerInfo, info_from_p2p_addr
+from libp2p.peer.peerstore import env_to_send_in_RPC
+from libp2p.pubsub import floodsub
 from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11, GossipSub
+from libp2p.pubsub.mcache import CacheEntry, MessageCache
 from libp2p.pubsub.pb import rpc_pb2
 from libp2p.pubsub.pubsub import Pubsub
+from libp2p.pubsub.utils import safe_bytes_from_hex
 from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_PROTOCOL_ID
 from libp2p.security.noise.transport import Transport as NoiseTransport
 from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
@@ -135,7 +177,9 @@ from protocol.errors import PeerError, UsageError
 from protocol.ratelimit import RateLimiter
 
 __all__ = [
+    "DEFAULT_GOSSIP",
     "DEFAULT_LISTEN",
+    "GOSSIP_MODES",
     "PeerDown",
     "PeerEvent",
     "PeerState",
@@ -169,6 +213,37 @@ MESH_DEGREE_HIGH = 10
 HEARTBEAT_SECONDS = 1
 GOSSIP_WINDOW = 3  # heartbeats of message ids advertised in IHAVE
 GOSSIP_HISTORY = 5  # heartbeats of messages kept for IWANT and replay to a joining peer
+
+#: ``mesh``: GossipSub pushes every new message to every mesh peer; ``announce``: lazy push.
+GOSSIP_MODES = ("mesh", "announce")
+DEFAULT_GOSSIP = "mesh"
+#: Announce mode: mesh peers a new message is pushed to; the others get an IHAVE at once.
+ANNOUNCE_EAGER = 0
+#: Announce mode: an IWANT unanswered this long, the next announcer is asked.
+IWANT_TIMEOUT_SECONDS = 0.15
+#: Announce mode: IWANTs per message (each announcer in turn, then the last one again).
+IWANT_TRIES = 10
+#: Announce mode: heartbeats a message stays in the cache that answers IWANT (30 s: far
+#: longer than IWANT_TRIES * IWANT_TIMEOUT_SECONDS, even behind a queue of a burst).
+ANNOUNCE_HISTORY = 30
+#: Announce mode: messages waited for at once (a peer announcing made-up ids cannot grow
+#: this without bound); beyond it new announcements wait for the heartbeat's IHAVE.
+WANTED_MAX = 8192
+#: Announce mode: IHAVE and IWANT accepted per second from one peer (py-libp2p: 10 each,
+#: which one announcement per message would exceed in any burst).
+ANNOUNCE_CONTROL_RATE = 2000.0
+#: Announce mode: messages sent in one RPC in answer to IWANTs (py-libp2p sends each
+#: IWANT's answer as one RPC, and a 32-RPC send queue overflows in a burst).
+ANSWER_BATCH = 64
+#: Announce mode: answers wait at most this long for room in a send queue, then go anyway.
+ANSWER_WAIT_SECONDS = 5.0
+#: Announce mode: messages asked of one peer and not yet received; more wait their turn
+#: (their timeout starts when they are asked), so a burst is fetched as fast as it comes
+#: instead of timing out behind itself.
+IWANT_WINDOW = 16
+#: Announce mode: the longest an IWANT waits for its answer (the timeout grows past
+#: IWANT_TIMEOUT_SECONDS with the round trips measured to each peer, as TCP's does).
+IWANT_TIMEOUT_MAX = 5.0
 
 #: libp2p drops what does not fit in a neighbour's 32-RPC send queue: publish waits below this.
 SEND_QUEUE_HIGH_WATER = 16
@@ -283,6 +358,20 @@ class PeerState:
     rtt: float | None  # last ping round trip, seconds
 
 
+class GossipStatistics(TypedDict):
+    """The ``gossip`` part of :class:`WifiStatistics`: what the router did."""
+
+    mode: str  # "mesh" or "announce"
+    copies: int  # payloads neighbours handed over, first copies and duplicates
+    duplicates: int  # ...of messages already seen (dropped before validation)
+    ihave_sent: int  # IHAVE control messages (announce mode: one per peer per batch)
+    ihave_received: int
+    iwant_sent: int  # IWANT control messages, retries included
+    iwant_retries: int  # IWANTs to a further announcer after a timeout (announce mode)
+    iwant_given_up: int  # messages no announcer delivered within IWANT_TRIES asks
+    iwant_received: int
+
+
 class WifiStatistics(TypedDict):
     """What :meth:`WifiTransport.statistics` returns (JSON-ready)."""
 
@@ -297,6 +386,7 @@ class WifiStatistics(TypedDict):
     dials: int
     dial_failures: int
     watchdog_closes: int  # connections closed because a peer stopped answering pings
+    gossip: GossipStatistics
 
 
 # ---------------------------------------------------------------------------------- streams
@@ -413,19 +503,336 @@ def _why(exc: BaseException) -> str:
 
 
 class _ZonePubsub(Pubsub):
-    """Pubsub handing each validated message straight to the transport (pitfall 7)."""
+    """Pubsub handing each validated message straight to the transport (pitfall 7), and
+    counting the payloads neighbours hand over."""
 
     deliver: Callable[[rpc_pb2.Message], None]
+    copies = 0
+    duplicates = 0
 
     def notify_subscriptions(self, publish_message: rpc_pb2.Message) -> None:
         self.deliver(publish_message)
 
+    async def push_msg(self, msg_forwarder: ID, msg: rpc_pb2.Message) -> None:
+        if msg_forwarder != self.my_id:
+            self.copies += 1
+            if self._is_msg_seen(msg):
+                self.duplicates += 1
+        await super().push_msg(msg_forwarder, msg)
+
+
+class _ContentCache(MessageCache):
+    """GossipSub's message cache keyed by our message ids instead of the (sender, seqno)
+    pair (announce mode; finding 12): IHAVE then advertises ids every node's seen-cache
+    knows, and IWANT asks by them."""
+
+    def __init__(
+        self, window: int, history: int, msg_id: Callable[[rpc_pb2.Message], bytes]
+    ) -> None:
+        super().__init__(window, history)
+        self._msg_id = msg_id
+
+    def put(self, msg: rpc_pb2.Message) -> None:
+        mid = self._msg_id(msg)
+        if mid not in self.msgs:
+            self.msgs[mid] = msg
+            self.history[0].append(CacheEntry(mid, msg.topicIDs))
+
+
+@dataclass
+class _Wanted:
+    """Announce mode: a message announced to us and asked for."""
+
+    announcers: list[ID]  # in the order their IHAVEs came
+    asked: list[ID] = field(default_factory=list)  # each IWANT's peer, in order
+    peer: ID | None = None  # asked now (or waiting for room in its window)
+    deadline: float = 0.0  # when to ask the next announcer (0: not asked yet)
+    asked_at: float = 0.0
+
 
 class _ZoneRouter(GossipSub):
-    """GossipSub without its (sender, seqno) equivocation check (finding 12)."""
+    """GossipSub without its (sender, seqno) equivocation check (finding 12), and with the
+    announce mode (lazy push) of the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        announce: bool,
+        msg_id: Callable[[rpc_pb2.Message], bytes],
+        eager: int = ANNOUNCE_EAGER,
+        iwant_timeout: float = IWANT_TIMEOUT_SECONDS,
+        **options: Any,
+    ) -> None:
+        super().__init__(**options)
+        self.announce = announce
+        self.eager = eager
+        self.iwant_timeout = iwant_timeout
+        self._msg_id = msg_id
+        self.counts: Counter[str] = Counter()
+        self._wanted: dict[bytes, _Wanted] = {}
+        self._announce_to: dict[bytes, list[ID]] = {}
+        self._ihave_batches: dict[tuple[ID, str], list[bytes]] = {}
+        self._answers: dict[ID, dict[bytes, rpc_pb2.Message]] = {}
+        self._to_ask: dict[ID, deque[bytes]] = {}
+        self._inflight: dict[ID, set[bytes]] = {}
+        self._rtt: dict[ID, tuple[float, float]] = {}  # smoothed round trip, deviation
+        self._rto: dict[ID, float] = {}  # IWANT timeout per peer
+        if announce:
+            self.mcache = _ContentCache(options["gossip_window"], ANNOUNCE_HISTORY, msg_id)
+            self.max_ihave_messages_per_second = ANNOUNCE_CONTROL_RATE
+            self.max_iwant_requests_per_second = ANNOUNCE_CONTROL_RATE
 
     def _check_equivocation(self, msg: rpc_pb2.Message) -> bool:
         return True
+
+    def _perform_opportunistic_grafting(self, topic: str, peers_to_graft: Any) -> int:
+        if self.announce:
+            return 0
+        return super()._perform_opportunistic_grafting(topic, peers_to_graft)
+
+    # -- pushing and announcing ----------------------------------------------------------
+
+    async def publish(self, msg_forwarder: ID, pubsub_msg: rpc_pb2.Message) -> None:
+        """A new validated message (ours or a neighbour's): push it on; in announce mode,
+        to ``eager`` mesh peers, and announce it to the other ones."""
+        if not self.announce:
+            await super().publish(msg_forwarder, pubsub_msg)
+            return
+        mid = self._msg_id(pubsub_msg)
+        for key in (mid, pubsub_msg.from_id + pubsub_msg.seqno):  # a mesh node's IHAVE id
+            wanted = self._wanted.pop(key, None)
+            if wanted is not None and wanted.peer is not None:
+                self._inflight.get(wanted.peer, set()).discard(key)
+                if wanted.peer == msg_forwarder and len(wanted.asked) == 1:
+                    self._measured(msg_forwarder, trio.current_time() - wanted.asked_at)
+                await self._ask_more(wanted.peer)
+        try:
+            await super().publish(msg_forwarder, pubsub_msg)
+        finally:
+            lazy = self._announce_to.pop(mid, [])
+        pubsub = self.pubsub
+        for peer in lazy:
+            if pubsub is not None and peer in pubsub.peers:
+                for topic in pubsub_msg.topicIDs:
+                    self._announce(peer, topic, mid)
+
+    def _get_peers_to_send(
+        self,
+        topic_ids: Iterable[str],
+        msg_forwarder: ID,
+        origin: ID,
+        msg_id: bytes | None = None,
+    ) -> Iterable[ID]:
+        topic_ids = list(topic_ids)
+        peers = list(super()._get_peers_to_send(topic_ids, msg_forwarder, origin, msg_id))
+        if not self.announce or msg_id is None:
+            yield from peers
+            return
+        mesh: set[ID] = set()
+        for topic in topic_ids:
+            mesh |= self.mesh.get(topic, set())
+        lazy = [
+            p
+            for p in peers
+            if p in mesh
+            and p not in self.direct_peers
+            and self.peer_protocol.get(p) != floodsub.PROTOCOL_ID
+        ]
+        random.shuffle(lazy)
+        lazy = lazy[self.eager :]
+        self._announce_to[msg_id] = lazy
+        yield from (p for p in peers if p not in lazy)
+
+    def _announce(self, peer: ID, topic: str, mid: bytes) -> None:
+        """Queue an IHAVE; the ids of the messages handled at the same moment go in one."""
+        key = (peer, topic)
+        batch = self._ihave_batches.get(key)
+        if batch is not None:
+            batch.append(mid)
+            return
+        self._ihave_batches[key] = [mid]
+        self.manager.run_task(self._flush_ihave, key)
+
+    async def _flush_ihave(self, key: tuple[ID, str]) -> None:
+        await trio.lowlevel.checkpoint()  # let the messages being handled now join in
+        ids = self._ihave_batches.pop(key, [])
+        peer, topic = key
+        if ids and self.pubsub is not None and peer in self.pubsub.peers:
+            await self.emit_ihave(topic, ids, peer)
+
+    async def emit_ihave(self, topic: str, msg_ids: Sequence[bytes], to_peer: ID) -> None:
+        self.counts["ihave_sent"] += 1
+        await super().emit_ihave(topic, msg_ids, to_peer)
+
+    async def _emit_control_msgs(
+        self,
+        peers_to_graft: dict[ID, list[str]],
+        peers_to_prune: dict[ID, list[str]],
+        peers_to_gossip: dict[ID, dict[str, list[bytes]]],
+    ) -> None:
+        self.counts["ihave_sent"] += sum(len(topics) for topics in peers_to_gossip.values())
+        await super()._emit_control_msgs(peers_to_graft, peers_to_prune, peers_to_gossip)
+
+    async def emit_iwant(self, msg_ids: Sequence[bytes], to_peer: ID) -> None:
+        self.counts["iwant_sent"] += 1
+        await super().emit_iwant(msg_ids, to_peer)
+
+    # -- fetching ------------------------------------------------------------------------
+
+    async def handle_ihave(self, ihave_msg: rpc_pb2.ControlIHave, sender_peer_id: ID) -> None:
+        """Announce mode: ask the first announcer of each unseen id; later announcers are
+        remembered in order, for the retries."""
+        self.counts["ihave_received"] += 1
+        pubsub = self.pubsub
+        if not self.announce or pubsub is None:
+            await super().handle_ihave(ihave_msg, sender_peer_id)
+            return
+        if not self._check_ihave_rate_limit(sender_peer_id, ihave_msg.topicID):
+            log.warning("wifi: too many IHAVE from %s; ignored", short_peer(str(sender_peer_id)))
+            return
+        if ihave_msg.topicID not in pubsub.topic_ids:
+            return
+        for wire_id in ihave_msg.messageIDs:
+            mid = safe_bytes_from_hex(wire_id)
+            if mid is None or pubsub.seen_messages.has(mid):
+                continue
+            wanted = self._wanted.get(mid)
+            if wanted is not None:
+                if sender_peer_id not in wanted.announcers:
+                    wanted.announcers.append(sender_peer_id)
+                continue
+            if len(self._wanted) >= WANTED_MAX:
+                self.counts["wanted_overflow"] += 1
+                continue
+            self._wanted[mid] = _Wanted([sender_peer_id], peer=sender_peer_id)
+            self._to_ask.setdefault(sender_peer_id, deque()).append(mid)
+        await self._ask_more(sender_peer_id)
+
+    async def _ask_more(self, peer: ID) -> None:
+        """Ask ``peer`` (one IWANT) for what waits its turn, as far as its window allows."""
+        waiting = self._to_ask.get(peer)
+        inflight = self._inflight.setdefault(peer, set())
+        ask: list[bytes] = []
+        now = trio.current_time()
+        while waiting and len(inflight) < IWANT_WINDOW:
+            mid = waiting.popleft()
+            wanted = self._wanted.get(mid)
+            if wanted is None or wanted.peer != peer or mid in inflight:
+                continue  # arrived meanwhile, or moved on to another announcer
+            wanted.asked.append(peer)
+            wanted.asked_at = now
+            wanted.deadline = now + self._timeout(peer)
+            inflight.add(mid)
+            self.manager.run_task(self._iwant_timer, mid, wanted.deadline)
+            ask.append(mid)
+        if not waiting:
+            self._to_ask.pop(peer, None)
+        if ask:
+            await self.emit_iwant(ask, peer)
+
+    def _measured(self, peer: ID, rtt: float) -> None:
+        """A round trip IWANT -> message (first asks only: Karn's rule)."""
+        srtt, dev = self._rtt.get(peer, (rtt, rtt / 2))
+        dev = 0.75 * dev + 0.25 * abs(srtt - rtt)
+        srtt = 0.875 * srtt + 0.125 * rtt
+        self._rtt[peer] = (srtt, dev)
+        self._rto[peer] = min(max(self.iwant_timeout, srtt + 4 * dev), IWANT_TIMEOUT_MAX)
+
+    def _timeout(self, peer: ID) -> float:
+        return self._rto.get(peer, self.iwant_timeout)
+
+    def _timed_out(self, peer: ID) -> None:
+        """No answer in time: wait twice as long for this peer until a round trip is
+        measured again (TCP's backoff)."""
+        self._rto[peer] = min(2 * self._timeout(peer), IWANT_TIMEOUT_MAX)
+
+    async def _iwant_timer(self, mid: bytes, deadline: float) -> None:
+        await trio.sleep_until(deadline)
+        wanted = self._wanted.get(mid)
+        if wanted is None or wanted.deadline != deadline or wanted.peer is None:
+            return  # arrived meanwhile
+        late = wanted.peer
+        self._inflight.get(late, set()).discard(mid)
+        self._timed_out(late)
+        await self._next_announcer(mid, wanted)
+        await self._ask_more(late)
+
+    async def _next_announcer(self, mid: bytes, wanted: _Wanted) -> None:
+        """Ask the next announcer not asked yet (else the last one again), first in its
+        line; give up after IWANT_TRIES."""
+        pubsub = self.pubsub
+        if pubsub is None or pubsub.seen_messages.has(mid):
+            self._wanted.pop(mid, None)
+            return
+        live = [p for p in wanted.announcers if p in pubsub.peers]
+        fresh = [p for p in live if p not in wanted.asked]
+        peer = fresh[0] if fresh else (live[-1] if live else None)
+        if peer is None or len(wanted.asked) >= IWANT_TRIES:
+            del self._wanted[mid]
+            self.counts["iwant_given_up"] += 1
+            return
+        self.counts["iwant_retries"] += 1
+        wanted.peer, wanted.deadline = peer, 0.0
+        self._to_ask.setdefault(peer, deque()).appendleft(mid)
+        await self._ask_more(peer)
+
+    async def handle_iwant(self, iwant_msg: rpc_pb2.ControlIWant, sender_peer_id: ID) -> None:
+        self.counts["iwant_received"] += 1
+        if not self.announce:
+            await super().handle_iwant(iwant_msg, sender_peer_id)
+            return
+        if not self._check_iwant_rate_limit(sender_peer_id):
+            log.warning("wifi: too many IWANT from %s; ignored", short_peer(str(sender_peer_id)))
+            return
+        pending = self._answers.get(sender_peer_id)
+        start = pending is None
+        if pending is None:
+            pending = self._answers[sender_peer_id] = {}
+        for wire_id in iwant_msg.messageIDs:
+            mid = safe_bytes_from_hex(wire_id)
+            msg = None if mid is None else self.mcache.get(mid)
+            if mid is not None and msg is not None:
+                pending.setdefault(mid, msg)
+        if start:
+            self.manager.run_task(self._send_answers, sender_peer_id)
+
+    async def _send_answers(self, peer: ID) -> None:
+        """Send what ``peer`` asked for, in batches, as its send queue makes room."""
+        deadline = trio.current_time() + ANSWER_WAIT_SECONDS
+        while True:
+            pending = self._answers.get(peer)
+            pubsub = self.pubsub
+            queue = None if pubsub is None else pubsub.peer_queues.get(peer)
+            if not pending or queue is None or pubsub is None:
+                self._answers.pop(peer, None)
+                return
+            if len(queue) >= SEND_QUEUE_HIGH_WATER and trio.current_time() < deadline:
+                await trio.sleep(QUEUE_POLL_SECONDS)
+                continue
+            batch = [pending.pop(mid) for mid in list(pending)[:ANSWER_BATCH]]
+            packet = rpc_pb2.RPC(publish=batch)
+            packet.senderRecord = env_to_send_in_RPC(pubsub.host)[0]
+            self.send_rpc(peer, packet)
+            self.counts["answered"] += len(batch)
+            deadline = trio.current_time() + ANSWER_WAIT_SECONDS
+            await trio.lowlevel.checkpoint()  # requests arriving meanwhile join the next batch
+
+    def answers_waiting(self) -> bool:
+        return any(self._answers.values())
+
+    def remove_peer(self, peer_id: ID) -> None:
+        super().remove_peer(peer_id)
+        for key in [k for k in self._ihave_batches if k[0] == peer_id]:
+            del self._ihave_batches[key]
+        self._answers.pop(peer_id, None)
+        self._inflight.pop(peer_id, None)  # their timers move them on
+        self._rtt.pop(peer_id, None)
+        self._rto.pop(peer_id, None)
+        for mid in self._to_ask.pop(peer_id, ()):
+            wanted = self._wanted.get(mid)
+            if wanted is not None and wanted.peer == peer_id:
+                wanted.deadline = trio.current_time()
+                self.manager.run_task(self._iwant_timer, mid, wanted.deadline)
 
 
 class _ConnectionWatcher(INotifee):
@@ -549,6 +956,7 @@ class WifiTransport:
         listen: Sequence[str] = DEFAULT_LISTEN,
         bootstrap: Iterable[str] = (),
         mdns: bool = True,
+        gossip: str = DEFAULT_GOSSIP,
         ping_interval: float = 1.0,
         ping_timeout: float = 3.0,
         stream_timeout: float = 10.0,
@@ -557,6 +965,9 @@ class WifiTransport:
     ) -> None:
         if type(zone_id) is not bytes or len(zone_id) != 4:
             raise UsageError("a zone id is 4 bytes")
+        if gossip not in GOSSIP_MODES:
+            raise UsageError(f"gossip mode {gossip!r}: one of {', '.join(GOSSIP_MODES)}")
+        self.gossip = gossip
         self._key_pair = _key_pair(seed)
         self._self_id = ID.from_pubkey(self._key_pair.public_key)
         self._self_id_bytes = self._self_id.to_bytes()
@@ -588,6 +999,7 @@ class WifiTransport:
         self._handler_scopes: set[trio.CancelScope] = set()
         self._host: IHost | None = None
         self._pubsub: _ZonePubsub | None = None
+        self._router: _ZoneRouter | None = None
         self._nursery: trio.Nursery | None = None
         self._served = False
         self._peers: dict[str, _Peer] = {}
@@ -691,6 +1103,23 @@ class WifiTransport:
             dials=self._dials,
             dial_failures=self._dial_failures,
             watchdog_closes=self._watchdog_closes,
+            gossip=self._gossip_statistics(),
+        )
+
+    def _gossip_statistics(self) -> GossipStatistics:
+        router = self._router  # kept after serve() ends, with its pubsub: counts stay
+        counts = Counter() if router is None else router.counts
+        pubsub = None if router is None else router.pubsub
+        return GossipStatistics(
+            mode=self.gossip,
+            copies=pubsub.copies if isinstance(pubsub, _ZonePubsub) else 0,
+            duplicates=pubsub.duplicates if isinstance(pubsub, _ZonePubsub) else 0,
+            ihave_sent=counts["ihave_sent"],
+            ihave_received=counts["ihave_received"],
+            iwant_sent=counts["iwant_sent"],
+            iwant_retries=counts["iwant_retries"],
+            iwant_given_up=counts["iwant_given_up"],
+            iwant_received=counts["iwant_received"],
         )
 
     def add_peer(self, addr: str) -> str:
@@ -768,6 +1197,8 @@ class WifiTransport:
             addrs_factory=_Advertised(),
         )
         router = _ZoneRouter(
+            announce=self.gossip == "announce",
+            msg_id=self._message_id,
             protocols=[PROTOCOL_ID_V11],  # pitfall 9
             degree=MESH_DEGREE,
             degree_low=MESH_DEGREE_LOW,
@@ -797,7 +1228,7 @@ class WifiTransport:
         host.get_network().register_notifee(_ConnectionWatcher(self._conn_events_in))
         for protocol_id, handler in self._handlers.items():
             host.set_stream_handler(TProtocol(protocol_id), self._on_stream(handler))
-        self._host, self._pubsub = host, pubsub
+        self._host, self._pubsub, self._router = host, pubsub, router
         return host, pubsub, router
 
     @staticmethod
@@ -882,8 +1313,11 @@ class WifiTransport:
         margin) we publish anyway and say so."""
         deadline = trio.current_time() + 2 * self.ping_timeout + 1.0
         waited = False
+        router = self._router
         while True:
             busy = [p for p, q in pubsub.peer_queues.items() if len(q) >= SEND_QUEUE_HIGH_WATER]
+            if router is not None and router.answers_waiting():
+                busy.extend(p for p, answers in router._answers.items() if answers)
             if not busy:
                 break
             if trio.current_time() >= deadline:
