@@ -85,6 +85,9 @@ class NodeOptions:
     sync_interval: float = 60.0
     control_path: Path | None = None  # default: <home>/node.sock
     radio: RadioOptions | None = None  # the node's Meshtastic device, if it has one
+    #: How Wi-Fi gossip spreads a message: "mesh" or "announce" (node/wifi.py);
+    #: None: node/wifi.py's default.
+    gossip: str | None = None
 
 
 @dataclass
@@ -167,6 +170,7 @@ class Node:
                         *self.options.extra_peers,
                     ],
                     mdns=self.options.mdns,
+                    **({} if self.options.gossip is None else {"gossip": self.options.gossip}),
                     validate=self.validate_gossip,
                 )
                 self.syncer = Syncer(self)
