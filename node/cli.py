@@ -898,6 +898,7 @@ def cmd_node(ctx: Context, args: argparse.Namespace) -> int:
         wifi=not args.offline,
         extra_peers=tuple(args.peer),
         sync_interval=args.sync_interval,
+        gossip=args.gossip,
         radio=None
         if args.radio is None
         else RadioOptions(
