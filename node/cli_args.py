@@ -529,6 +529,15 @@ def _add_node_parsers(sub: Any, common: argparse.ArgumentParser, lang: str) -> N
         action="store_true",
         help=t("do not look for neighbours with multicast DNS (routers that filter multicast)"),
     )
+    p.add_argument(
+        "--gossip",
+        choices=["mesh", "announce"],
+        help=t(
+            "how messages spread over Wi-Fi: mesh (each sent on to every mesh neighbour, "
+            "as GossipSub does) or announce (each announced, and fetched once by each "
+            "neighbour: far fewer duplicate copies); the two work together (default: mesh)"
+        ),
+    )
     radio = p.add_argument_group(t("LoRa radio (a Meshtastic device)"))
     radio.add_argument(
         "--radio",
