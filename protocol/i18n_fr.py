@@ -1193,6 +1193,16 @@ FR: Final[Mapping[str, str]] = {
     'do not look for neighbours with multicast DNS (routers that filter multicast)': (
         'ne pas chercher les voisins par DNS multicast (box qui filtrent le multicast)'
     ),
+    (
+        'how messages spread over Wi-Fi: mesh (each sent on to every mesh neighbour, as '
+        'GossipSub does) or announce (each announced, and fetched once by each neighbour: far '
+        'fewer duplicate copies); the two work together (default: mesh)'
+    ): (
+        'comment les messages se propagent en Wi-Fi : mesh (chacun transmis à tous les voisins '
+        'du maillage, comme le fait GossipSub) ou announce (chacun annoncé, puis demandé une '
+        'seule fois par chaque voisin : bien moins de copies en double) ; les deux modes '
+        'fonctionnent ensemble (par défaut : mesh)'
+    ),
     "SECONDS": "SECONDES",
     'catch up with a peer this often, besides every reconnection (default: 60)': (
         'rattraper avec un pair à cet intervalle, en plus de chaque reconnexion (par défaut : '
