@@ -156,7 +156,7 @@ class Node:
             if self.options.wifi:
                 # libp2p costs ~0.7 s and ~58 MiB to import: only a node with Wi-Fi pays it.
                 from .sync import Syncer
-                from .wifi import WifiTransport
+                from .wifi import DEFAULT_GOSSIP, WifiTransport
 
                 zone = self.config.zone
                 charter = self.trust.charter
@@ -170,7 +170,7 @@ class Node:
                         *self.options.extra_peers,
                     ],
                     mdns=self.options.mdns,
-                    **({} if self.options.gossip is None else {"gossip": self.options.gossip}),
+                    gossip=self.options.gossip or DEFAULT_GOSSIP,
                     validate=self.validate_gossip,
                 )
                 self.syncer = Syncer(self)
