@@ -1,6 +1,7 @@
 """Propagation latency across real node processes on loopback, and a node's idle memory.
 
     .venv/bin/python tests/benchmarks/bench_propagation.py [--nodes 20] [--messages 60]
+        [--gossip mesh|announce|both]
 
 Starts N `entraide node` processes (each dials the previous one and one random earlier
 node: a connected mesh a few hops across), subscribes to every node's events, posts
@@ -10,7 +11,12 @@ random node): p50, p90, p99 and the maximum. All nodes share this machine's core
 figures include the CPU contention of N nodes verifying and storing every message. The
 baseline, measured in the same run, is the same delay between two directly connected nodes;
 the ratio says what the extra hops cost. Also prints the resident memory (RSS) and CPU use
-of the nodes once idle.
+of the nodes once idle, and the duplicate copies each node received per message (the nodes'
+own gossip counters).
+
+``--gossip both`` (the default) runs the whole measurement once per gossip mode of
+`entraide node --gossip`, one after the other on the same graph, and ends with the ratios
+between them: the two modes compared in the same run.
 """
 
 from __future__ import annotations
@@ -133,12 +139,33 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def duplicates(nodes: list[NodeProcess]) -> int:
+    return sum(n.call("status")["wifi"]["statistics"]["gossip"]["duplicates"] for n in nodes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, default=20)
     parser.add_argument("--messages", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--gossip", choices=["mesh", "announce", "both"], default="both")
     args = parser.parse_args()
+    modes = ["mesh", "announce"] if args.gossip == "both" else [args.gossip]
+    p50: dict[str, float] = {}
+    dups: dict[str, float] = {}
+    for mode in modes:
+        print(f"--- gossip {mode}")
+        p50[mode], dups[mode] = run(args, mode)
+    if len(modes) == 2:
+        print(
+            f"announce / mesh: p50 {p50['announce'] / p50['mesh']:.2f}; duplicates per node "
+            f"per message {dups['announce']:.2f} against {dups['mesh']:.2f}"
+        )
+
+
+def run(args: argparse.Namespace, mode: str) -> tuple[float, float]:
+    """One measurement with every node in gossip ``mode``: the p50 delay and the duplicate
+    copies per node per message."""
     rng = random.Random(args.seed)
     root = Path(tempfile.mkdtemp(prefix="bench", dir="/tmp"))
     try:
@@ -146,6 +173,7 @@ def main() -> None:
             nodes = cluster.nodes
             began = time.monotonic()
             for i, node in enumerate(nodes):
+                node.extra_args.extend(["--gossip", mode])
                 if i:
                     node.peers.append(nodes[i - 1].address)
                 if i > 1:
@@ -155,7 +183,11 @@ def main() -> None:
             print(f"{args.nodes} nodes up and connected in {time.monotonic() - began:.1f} s")
             time.sleep(3)  # let every GossipSub mesh form
             measure(nodes[:2], 10, rng)  # warm-up: first messages pay for lazy set-up
+            time.sleep(1)  # the warm-up's late duplicates
+            dups_before = duplicates(nodes)
             delays = measure(nodes, args.messages, rng)
+            time.sleep(1)
+            dups = (duplicates(nodes) - dups_before) / (args.messages * (args.nodes - 1))
             baseline = measure(nodes[:2], max(20, args.messages // 3), rng)
             time.sleep(5)
             pids = [n.process.pid for n in nodes if n.process is not None]
@@ -182,11 +214,13 @@ def main() -> None:
         f"p99 {ms(quantile(delays, 0.99))}, max {ms(max(delays))}"
     )
     print(f"p50 ratio to one hop: {statistics.median(delays) / base:.2f}")
+    print(f"duplicate copies per node per message: {dups:.2f}")
     print(
         f"idle RSS per node: median {statistics.median(rss):.0f} MiB "
         f"(min {min(rss):.0f}, max {max(rss):.0f}); idle CPU per node: median "
         f"{statistics.median(idle_cpu):.1f} % of a core over {IDLE_S:.0f} s"
     )
+    return statistics.median(delays), dups
 
 
 if __name__ == "__main__":
