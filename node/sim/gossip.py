@@ -20,11 +20,22 @@ module is the *model* of it, with the parameters node/wifi.py gives it (``GOSSIP
 Not modelled: peer scoring, flood publishing, fanout (every node subscribes), IDONTWANT
 (node/wifi.py offers v1.1 only), RPC batching.
 
-Other configurations (``PRESETS``) explore what a node could do instead: fewer mesh peers,
-or **announce** (lazy push): push the message to ``eager`` mesh peers only and announce it
-with an immediate IHAVE to the others, who fetch it with IWANT from the first announcer and
-ask the next one after ``iwant_timeout_s``. The validator and the store are the real ones
-(the caller's ``on_message``).
+The presets (``PRESETS``) and what the real node does:
+
+- ``gossipsub``: ``entraide node --gossip mesh`` (node/wifi.py's GossipSub as configured);
+- ``announce``: ``entraide node --gossip announce`` (lazy push): push a new message to
+  ``eager`` (0) mesh peers and announce it with an immediate IHAVE to the others, who fetch
+  it with IWANT from the first announcer and ask the next one after ``iwant_timeout_s``; a
+  peer asked again (no other announcer left) is given twice as long each time, as the real
+  node does (``iwant_backoff``). No opportunistic grafting. Not modelled: the real node's
+  window of 16 IWANTs in flight per peer and its timeout that grows with the round trips
+  it measures (both only matter in bursts, which the figures do not send);
+- ``gossipsub-d4``, ``gossipsub-d3``, ``gossipsub-v1.0``, ``announce-eager1``: what a node
+  could do instead (smaller meshes, no opportunistic grafting, one eager push).
+
+``DEFAULT_PRESET`` names the one matching the real node's default (node/wifi.py's
+``DEFAULT_GOSSIP``). The validator and the store are the real ones (the caller's
+``on_message``).
 """
 
 from __future__ import annotations
@@ -39,7 +50,7 @@ from types import MappingProxyType
 from .ipnet import IpNetwork
 from .loop import EventLoop
 
-__all__ = ["GOSSIPSUB", "PRESETS", "GossipConfig", "GossipLayer"]
+__all__ = ["DEFAULT_PRESET", "GOSSIPSUB", "PRESETS", "GossipConfig", "GossipLayer"]
 
 #: Bytes around a message in a publish RPC (sender id, seqno, topic, framing).
 PUBLISH_OVERHEAD = 85
@@ -71,12 +82,20 @@ class GossipConfig:
     #: Announce a new message at once (IHAVE) to the mesh peers it was not pushed to.
     announce: bool = False
     iwant_timeout_s: float = 0.15
+    #: Announce mode: an IWANT to a peer already asked for that message waits twice as long
+    #: as the previous one to it (node/wifi.py: an answer on TCP is more often late than lost).
+    iwant_backoff: bool = False
     processing_s: float = 0.002
 
 
 #: node/wifi.py's parameters: MESH_DEGREE 6, _LOW 4, _HIGH 10, heartbeat 1 s, window 3,
-#: history 5 (py-libp2p gossips to max(6, 25 %) of the peers outside the mesh).
+#: history 5 (py-libp2p gossips to max(6, 25 %) of the peers outside the mesh); as
+#: ``entraide node --gossip mesh`` runs them.
 GOSSIPSUB = GossipConfig("gossipsub")
+#: ``entraide node --gossip announce``.
+ANNOUNCE = replace(
+    GOSSIPSUB, name="announce", eager=0, announce=True, opportunistic_graft=0, iwant_backoff=True
+)
 
 PRESETS: Mapping[str, GossipConfig] = MappingProxyType(
     {
@@ -84,14 +103,12 @@ PRESETS: Mapping[str, GossipConfig] = MappingProxyType(
         "gossipsub-d4": replace(GOSSIPSUB, name="gossipsub-d4", d=4, d_low=3, d_high=6),
         "gossipsub-d3": replace(GOSSIPSUB, name="gossipsub-d3", d=3, d_low=2, d_high=4),
         "gossipsub-v1.0": replace(GOSSIPSUB, name="gossipsub-v1.0", opportunistic_graft=0),
-        "announce": replace(
-            GOSSIPSUB, name="announce", eager=0, announce=True, opportunistic_graft=0
-        ),
-        "announce-eager1": replace(
-            GOSSIPSUB, name="announce-eager1", eager=1, announce=True, opportunistic_graft=0
-        ),
+        "announce": ANNOUNCE,
+        "announce-eager1": replace(ANNOUNCE, name="announce-eager1", eager=1),
     }
 )
+#: The preset of what ``entraide node`` does by default (node/wifi.py's DEFAULT_GOSSIP).
+DEFAULT_PRESET = "gossipsub"
 
 OnMessage = Callable[[int, int, int], bool]
 
@@ -251,8 +268,9 @@ class GossipLayer:
         if peer is None or len(asked) >= MAX_IWANT_TRIES:
             pending.pop(message, None)
             return
+        again = asked.count(peer) if self.config.iwant_backoff else 0
         asked.append(peer)
-        deadline = self.loop.now + self.config.iwant_timeout_s
+        deadline = self.loop.now + self.config.iwant_timeout_s * 2**again
         pending[message] = deadline
         self._send_iwant(node, peer, [message])
 
