@@ -15,7 +15,8 @@
   neighbours send a few messages it certainly lacks. WANT frames ask for unknown author keys.
 - **Hop limit**: our frames go out with the smallest hop limit that reaches every radio the
   radio's node list knows (``hopsAway``), never more than the radio's own (``node.sim.lora``
-  measured why: on a 150-household LongFast mesh the radio's default costs ~40 % more air).
+  measured why: on a 150-household LongFast mesh the radio's default costs ~40 % more air);
+  urgent frames keep the radio's own, whatever the list knows.
 - **Zone settings**: the charter's LoRa region and preset size the airtime budget unless the
   command line names them; a radio set otherwise is reported in the log (its channel name,
   key and slot are the device's own configuration: this node does not rewrite it).
@@ -220,10 +221,13 @@ class LoraService:
                     value,
                 )
 
-    def hop_limit(self) -> int | None:
+    def hop_limit(self, priority: RadioPriority = RadioPriority.NORMAL) -> int | None:
         """The hop limit of our frames: the smallest that reaches every radio of the radio's
-        node list, at most the radio's own (None: the radio's own)."""
-        if not HOP_LIMIT_FROM_NODE_LIST:
+        node list, at most the radio's own (None: the radio's own). Urgent frames (alerts,
+        critical requests, the injured) always get the radio's own: after a blackout the
+        node list knows only the radios heard since they came back, and an alert must not
+        stop where that list ends."""
+        if not HOP_LIMIT_FROM_NODE_LIST or priority is RadioPriority.URGENT:
             return None
         return covering_hop_limit(self.link.hops_away().values(), self.link.configured_hop_limit())
 
@@ -324,7 +328,9 @@ class LoraService:
                     result = await self.link.send_data(
                         transmission.frame,
                         want_ack=False,
-                        hop_limit=SUMMARY_HOP_LIMIT if summary else self.hop_limit(),
+                        hop_limit=SUMMARY_HOP_LIMIT
+                        if summary
+                        else self.hop_limit(transmission.priority),
                     )
                     if summary and transmission.index == transmission.count - 1:
                         self._summaries.discard(item.id)

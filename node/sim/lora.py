@@ -334,8 +334,8 @@ class _LoraWorld:
             text = item.id in radio.texts
             summary = item.id in radio.summaries
             hop_limit = self.setup.summary_hop_limit if summary else None
-            if not text and not summary:
-                hop_limit = radio.hop_limit
+            if not text and not summary and tx.priority is not RadioPriority.URGENT:
+                hop_limit = radio.hop_limit  # node/lora.py: LoraService.hop_limit
             packet_id = self.rng.randrange(1, 2**32)
             kind = "text" if text else "summary" if summary else _kind_of(item, self.book)
             kind = radio.labels.get(item.id, kind)

@@ -164,6 +164,31 @@ async def test_our_messages_take_the_hop_limit_of_the_node_list(
     assert service.hop_limit() is None  # the radio's configuration is unknown: its own
 
 
+@pytest.mark.trio
+async def test_alerts_keep_the_radios_own_hop_limit(autojump_clock: trio.testing.MockClock) -> None:
+    """After a blackout the node list holds only the radios heard since: an alert must not
+    stop where the list ends, so it goes out with the radio's own hop limit."""
+    node, link = StubNode(), RecordingLink({0x30: 0})
+    service = service_with(link, node, interval=1e9)
+    alert = seal(
+        k.Alert(headline="Crue : évacuation du quai", severity=k.Severity.SEVERE),
+        signing_key=nacl.signing.SigningKey(bytes(range(32))),
+        created=node.now(),
+        zone=ZONE,
+    )
+    async with trio.open_nursery() as nursery:
+        service._nursery = nursery
+        nursery.start_soon(service._send_loop)
+        service.offer(checkin(node), "local")
+        await until(lambda: len(link.sent) == 1)
+        service.offer(alert, "local")
+        await until(lambda: len(link.sent) > 1)
+        await trio.sleep(60)  # every fragment of the alert
+        assert link.sent[0][1] == 0  # the check-in: the node list's
+        assert [hop_limit for _, hop_limit in link.sent[1:]] == [None] * (len(link.sent) - 1)
+        nursery.cancel_scope.cancel()
+
+
 def test_covering_hop_limit() -> None:
     assert covering_hop_limit([0, 0, 0], 3) == 0  # every radio a direct neighbour
     assert covering_hop_limit([0, 1, None], 3) == 1
