@@ -77,7 +77,11 @@ moment go in one IHAVE); a node that has not seen it asks the first announcer wi
 and the next announcer if no copy came within ``IWANT_TIMEOUT_SECONDS`` (then the last one
 again, ``IWANT_TRIES`` asks in all, after which the next heartbeat's IHAVE or catch-up brings
 it). Only standard IHAVE/IWANT control messages are used: a mesh node and an announce node
-understand each other. In announce mode:
+understand each other. ``announce`` is the default (``DEFAULT_GOSSIP``): on 10 real nodes
+on loopback it took the duplicate copies per node per message from 1.75 to 0.00 for one
+more round trip per hop (p50 2.5-4.5 times mesh's, p99 under 0.75 s; the simulator: 99 % of
+1,000 nodes in under a second at 20 % loss instead of 0.08 s, duplicates 0 instead of 4.1).
+In announce mode:
 
 - the message cache that answers IWANT is keyed by our message ids (py-libp2p keys it on the
   unsigned (sender, seqno) pair and advertises those in IHAVE, which no seen-cache keyed on
@@ -216,7 +220,7 @@ GOSSIP_HISTORY = 5  # heartbeats of messages kept for IWANT and replay to a join
 
 #: ``mesh``: GossipSub pushes every new message to every mesh peer; ``announce``: lazy push.
 GOSSIP_MODES = ("mesh", "announce")
-DEFAULT_GOSSIP = "mesh"
+DEFAULT_GOSSIP = "announce"  # node/sim/gossip.py's DEFAULT_PRESET models it
 #: Announce mode: mesh peers a new message is pushed to; the others get an IHAVE at once.
 ANNOUNCE_EAGER = 0
 #: Announce mode: an IWANT unanswered this long, the next announcer is asked.

@@ -23,7 +23,13 @@ from libp2p.peer.peerinfo import PeerInfo
 from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11
 from libp2p.pubsub.pb import rpc_pb2
 
-from node.wifi import MESH_DEGREE, WifiTransport
+from node.wifi import (
+    ANNOUNCE_HISTORY,
+    GOSSIP_HISTORY,
+    GOSSIP_WINDOW,
+    MESH_DEGREE,
+    WifiTransport,
+)
 from protocol.ratelimit import Limit
 from tests.node.wifi_worker import (
     Blackhole,
@@ -223,11 +229,15 @@ async def test_pitfall_6_a_silent_peer_is_found_and_redialled() -> None:
 
 @pytest.mark.trio
 async def test_pitfall_8_gossip_replays_only_a_short_window() -> None:
-    """A message published just before a peer connects reaches it (the router's cache of the
-    last 5 heartbeats); anything older is the sync protocol's job."""
+    """A message published just before a peer connects reaches it (the router replays its
+    last 3 heartbeats of messages); anything older is the sync protocol's job. (The cache
+    keeps 5 heartbeats for IWANT, 30 in announce mode, where IWANT is how messages travel.)"""
     async with trio.open_nursery() as nursery:
         a = await start(nursery, 1)
-        assert router_of(a).mcache.history_size == 5  # type: ignore[attr-defined]
+        mcache = router_of(a).mcache
+        assert mcache.window_size == GOSSIP_WINDOW == 3
+        history = ANNOUNCE_HISTORY if a.gossip == "announce" else GOSSIP_HISTORY
+        assert mcache.history_size == history
         raw = checkin(nacl.signing.SigningKey(seed(9)), 1)
         assert await a.publish(raw)  # nobody to send it to yet
         b = await start(nursery, 2, bootstrap=a.listen_addrs)
