@@ -10,6 +10,12 @@
 - :func:`replay`: a small scenario of real node processes (tests/sim/test_real_vs_sim.py),
   replayed node for node.
 - :func:`node.sim.lora.lora_figure` (its own module): channel utilisation of a LoRa mesh.
+
+Gossip configurations are :data:`node.sim.gossip.PRESETS`: ``announce``
+(:data:`~node.sim.gossip.DEFAULT_PRESET`) is what ``entraide node`` does by default,
+``gossipsub`` what it does with ``--gossip mesh``; the others are what it could do instead.
+The alert and churn figures run the default unless told otherwise; :func:`replay` must be
+given the preset of the mode the real nodes ran (``gossipsub`` unless told).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from .gossip import PRESETS
+from .gossip import DEFAULT_PRESET, PRESETS
 from .ipnet import NetParams
 from .sync import SyncConfig
 from .wifi import WifiSetup, WifiWorld
@@ -68,7 +74,7 @@ def alert_figure(
     nodes: int = 1000,
     loss: float = 0.2,
     alerts: int = 10,
-    preset: str = "gossipsub",
+    preset: str = DEFAULT_PRESET,
     seed: int = 1,
     spacing_s: float = 3.0,
     settle_s: float = 5.0,
@@ -250,7 +256,9 @@ def replay(
     wait_s: float = 30.0,
     seed: int = 1,
 ) -> ReplayCounts:
-    """The scenario of a real multi-process run, in the simulator: ``nodes`` on loopback
+    """The scenario of a real multi-process run, in the simulator (``preset``: the one of
+    the gossip mode the real nodes ran, ``gossipsub`` for ``--gossip mesh``, ``announce``
+    for ``--gossip announce``): ``nodes`` on loopback
     (0.5 ms links, no loss), connected along ``edges`` from time 0; after ``settle_s``, each
     ``(offset_s, node)`` of ``posts`` has that node publish a check-in of its own household
     (a distinct household per post)."""
@@ -328,7 +336,7 @@ def churn_figure(
     spacing_s: float = 10.0,
     away_share: float = 0.1,
     away_s: tuple[float, float] = (30.0, 120.0),
-    preset: str = "gossipsub",
+    preset: str = DEFAULT_PRESET,
     seed: int = 1,
 ) -> ChurnFigure:
     """Alerts every ``spacing_s`` while ``away_share`` of the households each leave once,
