@@ -18,7 +18,8 @@ from . import figures, lora, report
 __all__ = ["DEFAULT_PRESETS", "FIGURES", "simulate"]
 
 FIGURES = ("alert", "heal", "churn", "lora")
-#: The alert figure's gossip configurations: node/wifi.py's, then the alternatives.
+#: The alert figure's gossip configurations: entraide node --gossip mesh (gossipsub), then
+#: the alternatives; announce is what the node runs by default (node/sim/gossip.py).
 DEFAULT_PRESETS = ("gossipsub", "gossipsub-d3", "announce-eager1", "announce")
 
 
