@@ -535,7 +535,8 @@ def _add_node_parsers(sub: Any, common: argparse.ArgumentParser, lang: str) -> N
         help=t(
             "how messages spread over Wi-Fi: mesh (each sent on to every mesh neighbour, "
             "as GossipSub does) or announce (each announced, and fetched once by each "
-            "neighbour: far fewer duplicate copies); the two work together (default: mesh)"
+            "neighbour: far fewer duplicate copies); the two work together (default: "
+            "announce)"
         ),
     )
     radio = p.add_argument_group(t("LoRa radio (a Meshtastic device)"))
@@ -1790,8 +1791,9 @@ def _add_simulate_parser(sub: Any, common: argparse.ArgumentParser, lang: str) -
         action="append",
         choices=sorted(GOSSIP_PRESETS),
         help=t(
-            "gossip configuration of the alert figure (repeatable; default: gossipsub, as "
-            "node/wifi.py, and the alternatives)"
+            "gossip configuration of the alert figure (repeatable; default: gossipsub, "
+            "gossipsub-d3, announce-eager1 and announce; announce is what entraide node runs by "
+            "default, gossipsub what it runs with --gossip mesh)"
         ),
     )
     p.add_argument(
