@@ -1196,12 +1196,12 @@ FR: Final[Mapping[str, str]] = {
     (
         'how messages spread over Wi-Fi: mesh (each sent on to every mesh neighbour, as '
         'GossipSub does) or announce (each announced, and fetched once by each neighbour: far '
-        'fewer duplicate copies); the two work together (default: mesh)'
+        'fewer duplicate copies); the two work together (default: announce)'
     ): (
         'comment les messages se propagent en Wi-Fi : mesh (chacun transmis à tous les voisins '
         'du maillage, comme le fait GossipSub) ou announce (chacun annoncé, puis demandé une '
         'seule fois par chaque voisin : bien moins de copies en double) ; les deux modes '
-        'fonctionnent ensemble (par défaut : mesh)'
+        'fonctionnent ensemble (par défaut : announce)'
     ),
     "SECONDS": "SECONDES",
     'catch up with a peer this often, besides every reconnection (default: 60)': (
@@ -1933,10 +1933,12 @@ FR: Final[Mapping[str, str]] = {
     "share of what each Wi-Fi link carries that is lost (default: 0.2)": (
         "part de ce que porte chaque lien Wi-Fi qui est perdue (par défaut : 0.2)"
     ),
-    "gossip configuration of the alert figure (repeatable; default: gossipsub, as "
-    "node/wifi.py, and the alternatives)": (
-        "configuration de diffusion du chiffre alert (répétable ; par défaut : gossipsub, comme "
-        "node/wifi.py, et les variantes)"
+    "gossip configuration of the alert figure (repeatable; default: gossipsub, gossipsub-d3, "
+    "announce-eager1 and announce; announce is what entraide node runs by default, gossipsub "
+    "what it runs with --gossip mesh)": (
+        "configuration de diffusion du chiffre alert (répétable ; par défaut : gossipsub, "
+        "gossipsub-d3, announce-eager1 et announce ; announce est ce que fait entraide node par "
+        "défaut, gossipsub ce qu'il fait avec --gossip mesh)"
     ),
     "alerts posted in the alert figure (default: 10)": (
         "alertes publiées dans le chiffre alert (par défaut : 10)"
