@@ -16,7 +16,7 @@
 - **Hop limit**: our frames go out with the smallest hop limit that reaches every radio the
   radio's node list knows (``hopsAway``), never more than the radio's own (``node.sim.lora``
   measured why: on a 150-household LongFast mesh the radio's default costs ~40 % more air);
-  urgent frames keep the radio's own, whatever the list knows.
+  only routine check-ins use it: every other frame keeps the radio's own.
 - **Zone settings**: the charter's LoRa region and preset size the airtime budget unless the
   command line names them; a radio set otherwise is reported in the log (its channel name,
   key and slot are the device's own configuration: this node does not rewrite it).
@@ -221,13 +221,13 @@ class LoraService:
                     value,
                 )
 
-    def hop_limit(self, priority: RadioPriority = RadioPriority.NORMAL) -> int | None:
-        """The hop limit of our frames: the smallest that reaches every radio of the radio's
-        node list, at most the radio's own (None: the radio's own). Urgent frames (alerts,
-        critical requests, the injured) always get the radio's own: after a blackout the
-        node list knows only the radios heard since they came back, and an alert must not
-        stop where that list ends."""
-        if not HOP_LIMIT_FROM_NODE_LIST or priority is RadioPriority.URGENT:
+    def hop_limit(self, priority: RadioPriority = RadioPriority.CHECKIN) -> int | None:
+        """The hop limit of our frames: for routine check-ins (most of the traffic), the
+        smallest that reaches every radio of the radio's node list, at most the radio's own;
+        for everything else the radio's own (None). The node list is the device's as it was
+        when we connected, and after a blackout it knows only the radios heard since they
+        came back: an alert or a request for help must not stop where that list ends."""
+        if not HOP_LIMIT_FROM_NODE_LIST or priority is not RadioPriority.CHECKIN:
             return None
         return covering_hop_limit(self.link.hops_away().values(), self.link.configured_hop_limit())
 

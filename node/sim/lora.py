@@ -334,7 +334,7 @@ class _LoraWorld:
             text = item.id in radio.texts
             summary = item.id in radio.summaries
             hop_limit = self.setup.summary_hop_limit if summary else None
-            if not text and not summary and tx.priority is not RadioPriority.URGENT:
+            if not text and not summary and tx.priority is RadioPriority.CHECKIN:
                 hop_limit = radio.hop_limit  # node/lora.py: LoraService.hop_limit
             packet_id = self.rng.randrange(1, 2**32)
             kind = "text" if text else "summary" if summary else _kind_of(item, self.book)

@@ -320,7 +320,7 @@ def test_summaries_reach_direct_neighbours_only_and_yield_to_a_neighbours(
     assert all(t.packet.hop_start == 0 and not t.is_relay for t in summaries)
 
 
-def test_our_frames_use_the_hop_limit_the_radios_node_list_needs(
+def test_checkins_use_the_hop_limit_the_radios_node_list_needs(
     chain: tuple[Emulator, Cluster, list[Endpoint]],
 ) -> None:
     emulator, cluster, ends = chain
@@ -331,9 +331,12 @@ def test_our_frames_use_the_hop_limit_the_radios_node_list_needs(
     checkin = a.post("checkin", status="safe")
     wait_for(lambda: checkin in c.message_ids(), WAIT, "the check-in, relayed once, at c")
     request = c.post("help_request", need="water", urgency="high", text="Plus d'eau au 12")
-    wait_for(lambda: request in a.message_ids(), WAIT, "the request, relayed once, at a")
+    wait_for(lambda: request in a.message_ids(), WAIT, "the request at a")
     ours = [t for t in entraide_frames(emulator) if not t.is_relay and not is_summary(t)]
     assert {t.sender for t in ours} == {ends[0].node_num, ends[2].node_num}
-    assert all(t.packet.hop_start == 1 for t in ours)
+    # The routine check-in with the node list's hop limit; the request for help with the
+    # radio's own (the node list may be short after a blackout).
+    assert all(t.packet.hop_start == 1 for t in ours if t.sender == ends[0].node_num)
+    assert all(t.packet.hop_start == 3 for t in ours if t.sender == ends[2].node_num)
     relays = [t for t in entraide_frames(emulator) if t.is_relay]
     assert relays and all(t.sender == ends[1].node_num for t in relays)

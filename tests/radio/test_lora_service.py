@@ -165,14 +165,23 @@ async def test_our_messages_take_the_hop_limit_of_the_node_list(
 
 
 @pytest.mark.trio
-async def test_alerts_keep_the_radios_own_hop_limit(autojump_clock: trio.testing.MockClock) -> None:
-    """After a blackout the node list holds only the radios heard since: an alert must not
-    stop where the list ends, so it goes out with the radio's own hop limit."""
+async def test_only_routine_checkins_take_the_node_lists_hop_limit(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """After a blackout the node list holds only the radios heard since: an alert or a
+    request for help must not stop where the list ends, so it keeps the radio's own."""
     node, link = StubNode(), RecordingLink({0x30: 0})
     service = service_with(link, node, interval=1e9)
+    key = nacl.signing.SigningKey(bytes(range(32)))
     alert = seal(
         k.Alert(headline="Crue : évacuation du quai", severity=k.Severity.SEVERE),
-        signing_key=nacl.signing.SigningKey(bytes(range(32))),
+        signing_key=key,
+        created=node.now(),
+        zone=ZONE,
+    )
+    request = seal(
+        k.HelpRequest(need=k.Need.WATER, urgency=k.RequestUrgency.NORMAL),
+        signing_key=key,
         created=node.now(),
         zone=ZONE,
     )
@@ -182,8 +191,9 @@ async def test_alerts_keep_the_radios_own_hop_limit(autojump_clock: trio.testing
         service.offer(checkin(node), "local")
         await until(lambda: len(link.sent) == 1)
         service.offer(alert, "local")
-        await until(lambda: len(link.sent) > 1)
-        await trio.sleep(60)  # every fragment of the alert
+        service.offer(request, "local")
+        await until(lambda: len(link.sent) > 2)
+        await trio.sleep(60)  # every fragment of both
         assert link.sent[0][1] == 0  # the check-in: the node list's
         assert [hop_limit for _, hop_limit in link.sent[1:]] == [None] * (len(link.sent) - 1)
         nursery.cancel_scope.cancel()
