@@ -102,6 +102,11 @@ In announce mode:
   the same reason the timeout is ``IWANT_TIMEOUT_SECONDS`` or, when longer, the round
   trip measured to that peer plus four times its deviation (TCP's rule), at most
   ``IWANT_TIMEOUT_MAX``: a node busy with a burst answers late, not never;
+- a peer whose timeout has grown (it stopped answering, or is slow) is passed over for any
+  other announcer of the message with a shorter timeout, also for a message already asked
+  of it, and at most ``WANTED_PER_PEER`` messages first announced by one peer are waited
+  for: an announcer that never answers (or announces made-up ids) holds up at most its
+  window of messages, for one timeout;
 - opportunistic grafting is off (py-libp2p 0.8.1 grafts 2 more peers at every heartbeat when
   no peer is scored, which only makes a lazy mesh larger);
 - a copy that fails validation (a forgery sent in answer) does not end the wait: the next
@@ -233,6 +238,9 @@ ANNOUNCE_HISTORY = 30
 #: Announce mode: messages waited for at once (a peer announcing made-up ids cannot grow
 #: this without bound); beyond it new announcements wait for the heartbeat's IHAVE.
 WANTED_MAX = 8192
+#: ...and at most this many first announced by one peer (a peer announcing made-up ids, or
+#: never answering, holds up no more).
+WANTED_PER_PEER = 512
 #: Announce mode: IHAVE and IWANT accepted per second from one peer (py-libp2p: 10 each,
 #: which one announcement per message would exceed in any burst).
 ANNOUNCE_CONTROL_RATE = 2000.0
@@ -371,7 +379,7 @@ class GossipStatistics(TypedDict):
     ihave_sent: int  # IHAVE control messages (announce mode: one per peer per batch)
     ihave_received: int
     iwant_sent: int  # IWANT control messages, retries included
-    iwant_retries: int  # IWANTs to a further announcer after a timeout (announce mode)
+    iwant_retries: int  # messages asked again, after a timeout or of a faster announcer
     iwant_given_up: int  # messages no announcer delivered within IWANT_TRIES asks
     iwant_received: int
 
@@ -696,6 +704,8 @@ class _ZoneRouter(GossipSub):
             return
         if ihave_msg.topicID not in pubsub.topic_ids:
             return
+        now = trio.current_time()
+        moved_from: set[ID] = set()
         for wire_id in ihave_msg.messageIDs:
             mid = safe_bytes_from_hex(wire_id)
             if mid is None or pubsub.seen_messages.has(mid):
@@ -704,13 +714,35 @@ class _ZoneRouter(GossipSub):
             if wanted is not None:
                 if sender_peer_id not in wanted.announcers:
                     wanted.announcers.append(sender_peer_id)
+                    timeout = self._timeout(sender_peer_id)
+                    if wanted.peer is not None and (
+                        wanted.deadline > now + timeout
+                        if wanted.deadline
+                        else self._has_room(sender_peer_id)
+                        or timeout < self._timeout(wanted.peer)
+                    ):
+                        # Waiting its turn with a busy peer, or asked of one that has
+                        # stopped answering (its timeout grew): this one is asked now.
+                        if wanted.deadline:  # asked again, of another peer
+                            self._inflight.get(wanted.peer, set()).discard(mid)
+                            moved_from.add(wanted.peer)
+                            self.counts["iwant_retries"] += 1
+                        wanted.peer, wanted.deadline = sender_peer_id, 0.0
+                        self._to_ask.setdefault(sender_peer_id, deque()).append(mid)
                 continue
-            if len(self._wanted) >= WANTED_MAX:
+            first = len(self._to_ask.get(sender_peer_id, ()))
+            first += len(self._inflight.get(sender_peer_id, ()))
+            if len(self._wanted) >= WANTED_MAX or first >= WANTED_PER_PEER:
                 self.counts["wanted_overflow"] += 1
                 continue
             self._wanted[mid] = _Wanted([sender_peer_id], peer=sender_peer_id)
             self._to_ask.setdefault(sender_peer_id, deque()).append(mid)
         await self._ask_more(sender_peer_id)
+        for peer in moved_from:
+            await self._ask_more(peer)
+
+    def _has_room(self, peer: ID) -> bool:
+        return len(self._inflight.get(peer, ())) + len(self._to_ask.get(peer, ())) < IWANT_WINDOW
 
     async def _ask_more(self, peer: ID) -> None:
         """Ask ``peer`` (one IWANT) for what waits its turn, as far as its window allows."""
@@ -718,11 +750,18 @@ class _ZoneRouter(GossipSub):
         inflight = self._inflight.setdefault(peer, set())
         ask: list[bytes] = []
         now = trio.current_time()
+        moved: set[ID] = set()
         while waiting and len(inflight) < IWANT_WINDOW:
             mid = waiting.popleft()
             wanted = self._wanted.get(mid)
             if wanted is None or wanted.peer != peer or mid in inflight:
                 continue  # arrived meanwhile, or moved on to another announcer
+            better = self._better_announcer(wanted, peer)
+            if better is not None:  # this peer's answers have been late: ask that one
+                wanted.peer = better
+                self._to_ask.setdefault(better, deque()).append(mid)
+                moved.add(better)
+                continue
             wanted.asked.append(peer)
             wanted.asked_at = now
             wanted.deadline = now + self._timeout(peer)
@@ -733,6 +772,21 @@ class _ZoneRouter(GossipSub):
             self._to_ask.pop(peer, None)
         if ask:
             await self.emit_iwant(ask, peer)
+        for other in moved:
+            await self._ask_more(other)
+
+    def _better_announcer(self, wanted: _Wanted, peer: ID) -> ID | None:
+        """Another announcer not asked yet whose timeout is shorter than ``peer``'s."""
+        timeout = self._timeout(peer)
+        if timeout <= self.iwant_timeout or self.pubsub is None:
+            return None
+        others = [
+            p
+            for p in wanted.announcers
+            if p != peer and p not in wanted.asked and p in self.pubsub.peers
+        ]
+        best = min(others, key=self._timeout, default=None)
+        return best if best is not None and self._timeout(best) < timeout else None
 
     def _measured(self, peer: ID, rtt: float) -> None:
         """A round trip IWANT -> message (first asks only: Karn's rule)."""

@@ -144,6 +144,48 @@ async def test_an_unanswered_iwant_is_asked_again_of_the_next_announcer() -> Non
 
 
 @pytest.mark.trio
+async def test_a_silent_announcer_holds_up_no_more_than_its_window() -> None:
+    """b announces 40 messages first and answers nothing: d asks it for a window of them;
+    the others, and once b's timeout has grown even those already asked of it, are asked
+    of c as soon as c announces them too."""
+    key = nacl.signing.SigningKey(seed(9))
+    count = 40
+    async with trio.open_nursery() as nursery:
+        a, b, c, d = await network(
+            nursery, [(0, 1), (0, 2), (1, 3), (2, 3)], {n: {} for n in range(4)}
+        )
+        b_router, c_router = b._router, c._router
+        assert b_router is not None and c_router is not None
+
+        async def deaf(*args: object) -> None:
+            return
+
+        b_router.handle_iwant = deaf  # type: ignore[method-assign]
+        emit_ihave = c_router.emit_ihave
+
+        async def late(topic: str, ids: object, peer: object) -> None:
+            await trio.sleep(0.05)
+            await emit_ihave(topic, ids, peer)  # type: ignore[arg-type]
+
+        c_router.emit_ihave = late  # type: ignore[method-assign]
+        raws = [checkin(key, i) for i in range(count)]
+        sent = time.perf_counter()
+        for raw in raws:
+            assert await a.publish(raw)
+        got = await receive(d, count, timeout=5)
+        elapsed = time.perf_counter() - sent
+        assert sorted(r for r, _ in got) == sorted(raws)
+        assert {peer for _, peer in got} == {c.peer_id}
+        stats = gossip(d)
+        assert stats["duplicates"] == 0 and stats["iwant_given_up"] == 0, stats
+        # Each asked of b at most once (its first window, or before c announced it).
+        assert stats["iwant_retries"] <= count, stats
+        assert elapsed < 1.5  # not IWANT_TIMEOUT_MAX (5 s), which b's timeout grew to
+        log.warning("%d messages past a silent announcer in %.0f ms", count, elapsed * 1000)
+        nursery.cancel_scope.cancel()
+
+
+@pytest.mark.trio
 async def test_a_burst_of_300_arrives_completely_by_gossip_alone() -> None:
     """300 messages published as fast as backpressure allows, through a diamond: all
     arrive, with few duplicates and nothing given up (no catch-up runs here)."""
