@@ -116,11 +116,14 @@ def write(outcomes: list[Outcome], path: Path, quick: bool) -> None:
         "|---|---|---|---|---|",
     ]
     for outcome in outcomes:
-        if outcome.code:
+        rows = goal_rows(outcome)
+        if outcome.code and not rows:  # it failed before printing any figure
             why = (outcome.errors.strip().splitlines() or [f"exit code {outcome.code}"])[-1]
             parts.append(f"| {outcome.script} | did not run here | {why} |  |  |")
             continue
-        for figure, measured, anchor, goal in goal_rows(outcome):
+        # A benchmark that printed its figures but missed a goal exits non-zero: its rows
+        # say which.
+        for figure, measured, anchor, goal in rows:
             parts.append(f"| {outcome.script} | {figure} | {measured} | {anchor} | {goal} |")
     for outcome in outcomes:
         command = " ".join((f"tests/benchmarks/{outcome.script}", *outcome.arguments))
