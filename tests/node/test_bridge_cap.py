@@ -185,7 +185,9 @@ def test_hostile_document_refused_in_bounded_time_and_memory(name: str) -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert HOSTILE[name] in reasons, (name, action, reasons)
-    assert elapsed < 1.0
+    # Refused, not expanded: an expansion would take minutes or exhaust memory. Generous,
+    # so a busy machine does not fail it (the parse itself takes milliseconds).
+    assert elapsed < 5.0
     assert peak < 16 * 2**20  # the 2.7 MB document is refused before it is parsed
     if name in ("polygon_unclosed.xml", "update_missing_references.xml"):
         assert action == "mirror"  # repaired or flagged, but a real alert in the zone

@@ -317,7 +317,7 @@ async def test_every_document_served_over_http_gets_its_documented_outcome(
         assert (outcome.status, reason in reasons) == (status, True), (name, outcome)
     # bounded: the whole corpus (2.7 MB of it one document) in little time (memory: see
     # test_bridge_cap.py, document by document, and the size caps below)
-    assert elapsed < 15.0
+    assert elapsed < 60.0  # generous: an expanded entity bomb would not end at all
     # no local file read (XXE), no connection or name lookup beyond loopback (SSRF)
     assert not watch.files_matching(lambda p: "passwd" in p or p.startswith("/etc/"))
     assert not watch.non_loopback()
